@@ -1,0 +1,338 @@
+/**
+ * TCP stream reassembly for captures: pure and stateful (no I/O, no timers; time is the capture's).
+ *
+ * Per connection and direction: bytes are delivered in sequence order (32-bit wraparound), from
+ * the ISN of the SYN or, without a handshake, from the first segment that carries data.
+ * Duplicates and retransmissions are dropped, overlapping retransmits trimmed (first copy wins).
+ * Out-of-order segments wait in a bounded buffer; when the bound is passed the hole is declared a
+ * gap and delivery resumes after it, so the consumer can reset its framer rather than misparse.
+ * FIN (once every byte before it arrived) and RST close a direction. The number of connections
+ * kept is bounded (least recently used evicted first) and idle connections can be evicted by
+ * capture time.
+ */
+
+export interface Endpoint {
+  ip: string;
+  port: number;
+}
+
+/** One direction of one connection. */
+export interface StreamRef {
+  /** Connection number (1-based, order of first appearance; a reused 4-tuple gets a new one). */
+  connection: number;
+  /** `src:port>dst:port`, unique per direction of a live connection. */
+  key: string;
+  src: Endpoint;
+  dst: Endpoint;
+}
+
+export interface TcpSegment {
+  src: string;
+  srcPort: number;
+  dst: string;
+  dstPort: number;
+  seq: number;
+  syn: boolean;
+  fin: boolean;
+  rst: boolean;
+  payload: Uint8Array;
+  /** Payload bytes the headers claim but the capture cut (snaplen): become a gap. */
+  missing?: number;
+  frame: number;
+  tsSec: number;
+  tsNsec: number;
+}
+
+export type GapReason =
+  /** The out-of-order buffer bound was reached while a hole was still open. */
+  | 'buffer-limit'
+  /** The capture cut the segment (snaplen). */
+  | 'truncated'
+  /** End of capture, eviction or RST with data still waiting behind a hole. */
+  | 'flush';
+
+export type CloseReason = 'fin' | 'rst' | 'evicted' | 'idle' | 'end' | 'reused';
+
+interface At {
+  frame: number;
+  tsSec: number;
+  tsNsec: number;
+}
+
+export type ReassemblyEvent =
+  /** First event of a direction; `midstream` = no SYN was seen (the stream may start inside a message). */
+  | ({ kind: 'start'; stream: StreamRef; midstream: boolean } & At)
+  /** Contiguous bytes at stream `offset` (a view: copy it to keep it), with the segment that carried them. */
+  | ({ kind: 'data'; stream: StreamRef; offset: number; data: Uint8Array } & At)
+  /** `length` bytes at stream `offset` will never arrive; data resumes at offset + length. */
+  | ({ kind: 'gap'; stream: StreamRef; offset: number; length: number; reason: GapReason } & At)
+  | ({ kind: 'close'; stream: StreamRef; reason: CloseReason } & At);
+
+export interface TcpReassemblyOptions {
+  /** Out-of-order bytes buffered per direction (default 1 MiB). */
+  maxBufferedBytes?: number;
+  /** Out-of-order segments buffered per direction (default 512). */
+  maxBufferedSegments?: number;
+  /** Connections kept (default 10 000); the least recently active is evicted beyond it. */
+  maxConnections?: number;
+  /** Evict connections idle for this many capture seconds (default 600; 0 = never). */
+  idleTimeoutSec?: number;
+}
+
+export interface TcpReassemblyStats {
+  segments: number;
+  duplicates: number;
+  afterClose: number;
+  gaps: number;
+  evicted: number;
+}
+
+interface Pending extends At {
+  seq: number;
+  data: Uint8Array;
+  missing: number;
+  fin: boolean;
+}
+
+interface Direction {
+  stream: StreamRef;
+  started: boolean;
+  closed: boolean;
+  /** Next expected sequence number (u32). */
+  nextSeq: number;
+  /** ISN + 1 of the SYN, to tell a retransmitted SYN from a new connection. */
+  synNext: number | undefined;
+  /** Stream offset of nextSeq. */
+  offset: number;
+  /** Out-of-order segments, sorted by sequence number. */
+  ooo: Pending[];
+  oooBytes: number;
+}
+
+interface Connection {
+  id: number;
+  dirs: Map<string, Direction>;
+  lastTsSec: number;
+  last: At;
+}
+
+/** Signed distance a - b in 32-bit sequence space. */
+export function seqDiff(a: number, b: number): number {
+  return (a - b) | 0;
+}
+
+function endpointKey(ip: string, port: number): string {
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+export class TcpReassembler {
+  private readonly maxBytes: number;
+  private readonly maxSegs: number;
+  private readonly maxConns: number;
+  private readonly idle: number;
+  private readonly conns = new Map<string, Connection>();
+  private nextId = 1;
+  readonly stats: TcpReassemblyStats = { segments: 0, duplicates: 0, afterClose: 0, gaps: 0, evicted: 0 };
+
+  constructor(opts: TcpReassemblyOptions = {}) {
+    this.maxBytes = opts.maxBufferedBytes ?? 1024 * 1024;
+    this.maxSegs = opts.maxBufferedSegments ?? 512;
+    this.maxConns = opts.maxConnections ?? 10000;
+    this.idle = opts.idleTimeoutSec ?? 600;
+  }
+
+  /** Connections currently tracked (closed ones included until evicted). */
+  get connectionCount(): number {
+    return this.conns.size;
+  }
+
+  /** Feed one segment; events are appended to `out` (returned). */
+  push(s: TcpSegment, out: ReassemblyEvent[] = []): ReassemblyEvent[] {
+    this.stats.segments++;
+    const a = endpointKey(s.src, s.srcPort);
+    const b = endpointKey(s.dst, s.dstPort);
+    const ckey = a < b ? `${a}|${b}` : `${b}|${a}`;
+    const at: At = { frame: s.frame, tsSec: s.tsSec, tsNsec: s.tsNsec };
+    const hasData = s.payload.length > 0 || (s.missing ?? 0) > 0;
+    let conn = this.conns.get(ckey);
+    if (conn) {
+      // move to the most recently used end
+      this.conns.delete(ckey);
+      this.conns.set(ckey, conn);
+    } else {
+      // a bare ACK or RST of an unknown connection creates nothing
+      if (!s.syn && !s.fin && !hasData) return out;
+      conn = { id: this.nextId++, dirs: new Map(), lastTsSec: s.tsSec, last: at };
+      this.conns.set(ckey, conn);
+      this.evictOverflow(out);
+    }
+    conn.lastTsSec = s.tsSec;
+    conn.last = at;
+    const dkey = `${a}>${b}`;
+    let d = conn.dirs.get(dkey);
+    if (d && s.syn && d.synNext !== undefined && seqDiff((s.seq + 1) >>> 0, d.synNext) !== 0) {
+      // a SYN with a new ISN on a known 4-tuple: the old connection is over
+      this.closeConnection(conn, 'reused', at, out);
+      conn.id = this.nextId++;
+      conn.dirs.clear();
+      d = undefined;
+    }
+    if (!d) {
+      d = {
+        stream: { connection: conn.id, key: dkey, src: { ip: s.src, port: s.srcPort }, dst: { ip: s.dst, port: s.dstPort } },
+        started: false,
+        closed: false,
+        nextSeq: 0,
+        synNext: undefined,
+        offset: 0,
+        ooo: [],
+        oooBytes: 0,
+      };
+      conn.dirs.set(dkey, d);
+    }
+    if (d.closed) {
+      if (hasData || s.fin) this.stats.afterClose++;
+    } else {
+      if (!d.started) {
+        if (s.syn) {
+          d.nextSeq = (s.seq + 1) >>> 0;
+          d.synNext = d.nextSeq;
+        } else if (hasData || s.fin) {
+          d.nextSeq = s.seq >>> 0;
+        }
+        if (s.syn || hasData || s.fin) {
+          d.started = true;
+          out.push({ kind: 'start', stream: d.stream, midstream: !s.syn, ...at });
+        }
+      }
+      if (d.started && !s.rst && (hasData || s.fin)) {
+        const seq = s.syn ? (s.seq + 1) >>> 0 : s.seq >>> 0;
+        this.accept(d, { seq, data: s.payload, missing: s.missing ?? 0, fin: s.fin, frame: s.frame, tsSec: s.tsSec, tsNsec: s.tsNsec }, out);
+      }
+    }
+    if (s.rst) {
+      // the connection is aborted: both directions give what they hold and close
+      for (const dir of conn.dirs.values()) if (!dir.closed) this.closeDirection(dir, 'rst', at, out);
+    }
+    this.evictIdle(s.tsSec, out);
+    return out;
+  }
+
+  /** End of capture: deliver what waits behind holes (as gaps), close every open direction. */
+  flush(out: ReassemblyEvent[] = []): ReassemblyEvent[] {
+    for (const conn of this.conns.values()) this.closeConnection(conn, 'end', conn.last, out);
+    this.conns.clear();
+    return out;
+  }
+
+  private accept(d: Direction, p: Pending, out: ReassemblyEvent[]): void {
+    const rel = seqDiff(p.seq, d.nextSeq);
+    if (rel > 0) {
+      if (p.data.length === 0 && p.missing === 0 && !p.fin) return;
+      // buffered segments are copied so that they do not pin whole capture chunks in memory
+      const copy: Pending = { seq: p.seq, data: p.data.slice(), missing: p.missing, fin: p.fin, frame: p.frame, tsSec: p.tsSec, tsNsec: p.tsNsec };
+      let lo = 0;
+      let hi = d.ooo.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (seqDiff(d.ooo[mid]!.seq, p.seq) <= 0) lo = mid + 1;
+        else hi = mid;
+      }
+      d.ooo.splice(lo, 0, copy);
+      d.oooBytes += copy.data.length;
+      while (d.ooo.length > 0 && (d.oooBytes > this.maxBytes || d.ooo.length > this.maxSegs)) {
+        this.skipHole(d, 'buffer-limit', out);
+        if (d.closed) return;
+      }
+      return;
+    }
+    this.deliver(d, p, out);
+    this.drain(d, out);
+  }
+
+  /** Deliver a segment that starts at or before nextSeq (trimming what was already delivered). */
+  private deliver(d: Direction, p: Pending, out: ReassemblyEvent[]): void {
+    const skip = -seqDiff(p.seq, d.nextSeq);
+    const len = p.data.length;
+    const span = len + p.missing;
+    if (skip >= span && !(p.fin && skip === span)) {
+      if (span > 0) this.stats.duplicates++;
+      return;
+    }
+    if (skip < len) {
+      const data = skip === 0 ? p.data : p.data.subarray(skip);
+      out.push({ kind: 'data', stream: d.stream, offset: d.offset, data, frame: p.frame, tsSec: p.tsSec, tsNsec: p.tsNsec });
+      d.offset += data.length;
+      d.nextSeq = (d.nextSeq + data.length) >>> 0;
+    }
+    if (p.missing > 0 && skip < span) {
+      const lost = span - Math.max(skip, len);
+      this.stats.gaps++;
+      out.push({ kind: 'gap', stream: d.stream, offset: d.offset, length: lost, reason: 'truncated', frame: p.frame, tsSec: p.tsSec, tsNsec: p.tsNsec });
+      d.offset += lost;
+      d.nextSeq = (d.nextSeq + lost) >>> 0;
+    }
+    if (p.fin) {
+      // bytes buffered beyond the FIN cannot belong to this stream
+      d.ooo = [];
+      d.oooBytes = 0;
+      d.closed = true;
+      out.push({ kind: 'close', stream: d.stream, reason: 'fin', frame: p.frame, tsSec: p.tsSec, tsNsec: p.tsNsec });
+    }
+  }
+
+  private drain(d: Direction, out: ReassemblyEvent[]): void {
+    while (!d.closed && d.ooo.length > 0 && seqDiff(d.ooo[0]!.seq, d.nextSeq) <= 0) {
+      const p = d.ooo.shift()!;
+      d.oooBytes -= p.data.length;
+      this.deliver(d, p, out);
+    }
+  }
+
+  /** Declare the hole before the first buffered segment lost, then deliver from there. */
+  private skipHole(d: Direction, reason: GapReason, out: ReassemblyEvent[]): void {
+    const first = d.ooo[0]!;
+    const length = seqDiff(first.seq, d.nextSeq);
+    if (length > 0) {
+      this.stats.gaps++;
+      out.push({ kind: 'gap', stream: d.stream, offset: d.offset, length, reason, frame: first.frame, tsSec: first.tsSec, tsNsec: first.tsNsec });
+      d.offset += length;
+      d.nextSeq = first.seq;
+    }
+    this.drain(d, out);
+  }
+
+  private closeDirection(d: Direction, reason: CloseReason, at: At, out: ReassemblyEvent[]): void {
+    while (!d.closed && d.ooo.length > 0) this.skipHole(d, 'flush', out);
+    if (d.closed) return;
+    d.closed = true;
+    if (d.started) out.push({ kind: 'close', stream: d.stream, reason, ...at });
+  }
+
+  private closeConnection(conn: Connection, reason: CloseReason, at: At, out: ReassemblyEvent[]): void {
+    for (const d of conn.dirs.values()) this.closeDirection(d, reason, at, out);
+  }
+
+  private evictOverflow(out: ReassemblyEvent[]): void {
+    while (this.conns.size > this.maxConns) {
+      const [key, conn] = this.conns.entries().next().value as [string, Connection];
+      this.conns.delete(key);
+      this.stats.evicted++;
+      this.closeConnection(conn, 'evicted', conn.last, out);
+    }
+  }
+
+  private evictIdle(now: number, out: ReassemblyEvent[]): void {
+    if (this.idle <= 0) return;
+    // the map is in order of last activity: only its head can be idle
+    for (;;) {
+      const head = this.conns.entries().next();
+      if (head.done) return;
+      const [key, conn] = head.value;
+      if (now - conn.lastTsSec <= this.idle) return;
+      this.conns.delete(key);
+      this.stats.evicted++;
+      this.closeConnection(conn, 'idle', conn.last, out);
+    }
+  }
+}

@@ -1,0 +1,239 @@
+import type { AppMessage, Endpoint } from '../capture/messages.js';
+import { nbnsPacket, type NbnsPacket } from '../codec/nbns.js';
+import { nbssMessageFromFrame, type NbssMessage } from '../codec/nbss.js';
+import {
+  decodeSmb1NegotiateResponse,
+  isTransCommand,
+  smb1NegotiateRequest,
+  smb1SessionSetupRequest,
+  smb1SessionSetupResponse,
+  smb1Trans,
+  smb1HeaderCodec,
+  walkAndXChain,
+  ANDX_COMMANDS,
+  Smb1Command,
+  type Smb1Header,
+  type Smb1NegotiateRequest,
+  type Smb1NegotiateResponse,
+  type Smb1SessionSetupRequest,
+  type Smb1SessionSetupResponse,
+  type Smb1Trans,
+} from '../codec/smb1/index.js';
+import { decodeSmb2Messages, frameKind, type Smb2Message } from '../codec/smb2/index.js';
+import { decodeSecurityBlob, type SecurityBlob } from '../codec/spnego.js';
+import { DecodeError } from '../errors.js';
+
+/**
+ * Application messages from a capture → decoded protocol messages: NBNS packets, NBSS control
+ * messages, SMB1 and SMB2 messages with their security blobs (SPNEGO/NTLMSSP) decoded. A message
+ * that fails to decode becomes a `decode-error` entry carrying the DecodeError's facts.
+ */
+
+/** Where and when a message was seen. */
+export interface MessageMeta {
+  /** Frame that completed the message (tshark's frame.number). */
+  frame: number;
+  /** Frame that carried its first byte (TCP), equal to `frame` for datagrams. */
+  firstFrame: number;
+  tsSec: number;
+  tsNsec: number;
+  src: Endpoint;
+  dst: Endpoint;
+  /** TCP: the side with port 139/445 is the server. UDP 137: the side with port 137 answering. */
+  fromServer: boolean;
+  transport: 'udp' | 'nbss' | 'direct';
+  /** TCP connection number (1-based) from the reassembler. */
+  connection?: number;
+}
+
+/** A security buffer and what it holds. */
+export interface AuthInfo {
+  blob: SecurityBlob;
+}
+
+export type Smb1Body =
+  | { command: 'negotiate-request'; message: Smb1NegotiateRequest }
+  | { command: 'negotiate-response'; message: Smb1NegotiateResponse; auth?: AuthInfo }
+  | { command: 'session-setup-request'; message: Smb1SessionSetupRequest; auth?: AuthInfo }
+  | { command: 'session-setup-response'; message: Smb1SessionSetupResponse; auth?: AuthInfo }
+  | { command: 'trans'; message: Smb1Trans }
+  | { command: 'other' }
+  /** The header decoded but the command's words/bytes did not: the header is still reported. */
+  | { command: 'malformed'; error: DecodeErrorFacts };
+
+export type DecodedMessage =
+  | { kind: 'nbns'; meta: MessageMeta; packet: NbnsPacket }
+  | { kind: 'nbss'; meta: MessageMeta; message: NbssMessage }
+  | { kind: 'smb1'; meta: MessageMeta; header: Smb1Header; body: Smb1Body; andx?: number[] }
+  | { kind: 'smb2'; meta: MessageMeta; message: Smb2Message; auth?: AuthInfo }
+  | { kind: 'decode-error'; meta: MessageMeta; error: DecodeErrorFacts }
+  | { kind: 'gap'; meta: MessageMeta; reason: string; length: number; discarded: number }
+  | { kind: 'capture-error'; meta: Partial<MessageMeta>; scope: string; error: DecodeErrorFacts };
+
+export interface DecodeErrorFacts {
+  code: DecodeError['code'];
+  protocol: DecodeError['protocol'];
+  field: string;
+  offset: number;
+  message: string;
+}
+
+export function errorFacts(e: DecodeError): DecodeErrorFacts {
+  return { code: e.code, protocol: e.protocol, field: e.field, offset: e.offset, message: e.message };
+}
+
+/** Offered SMB1 dialect lists kept per connection until the answer comes; bounded. */
+const MAX_PENDING_NEGOTIATES = 4096;
+
+export class MessageDecoder {
+  private readonly offered = new Map<string, readonly string[]>();
+
+  /** Decode one application message; returns zero or more decoded messages (SMB2 compounds give several). */
+  decode(m: AppMessage): DecodedMessage[] {
+    switch (m.kind) {
+      case 'nbns': {
+        const meta: MessageMeta = {
+          frame: m.frame, firstFrame: m.frame, tsSec: m.tsSec, tsNsec: m.tsNsec,
+          src: { ip: m.src, port: m.srcPort }, dst: { ip: m.dst, port: m.dstPort },
+          fromServer: m.srcPort === 137 && m.dstPort !== 137 ? true : false, transport: 'udp',
+        };
+        return [this.guard(meta, () => {
+          const packet = nbnsPacket.decode(m.data);
+          meta.fromServer = packet.response;
+          return { kind: 'nbns', meta, packet } as const;
+        })];
+      }
+      case 'nbss': {
+        const meta: MessageMeta = {
+          frame: m.frame, firstFrame: m.firstFrame, tsSec: m.tsSec, tsNsec: m.tsNsec,
+          src: m.fromServer ? m.server : m.client, dst: m.fromServer ? m.client : m.server,
+          fromServer: m.fromServer, transport: m.transport, connection: m.connection,
+        };
+        if (m.type !== 0x00) {
+          return [this.guard(meta, () => ({
+            kind: 'nbss',
+            meta,
+            message: nbssMessageFromFrame({ type: m.type, flags: m.flags, length: m.payload.length, payload: m.payload, offset: m.streamOffset }, m.transport),
+          }) as const)];
+        }
+        return this.decodeSmb(meta, m.payload);
+      }
+      case 'gap':
+        return [{
+          kind: 'gap',
+          meta: {
+            frame: m.frame, firstFrame: m.frame, tsSec: m.tsSec, tsNsec: m.tsNsec,
+            src: m.fromServer ? m.server : m.client, dst: m.fromServer ? m.client : m.server,
+            fromServer: m.fromServer, transport: m.transport, connection: m.connection,
+          },
+          reason: m.reason, length: m.length, discarded: m.discarded,
+        }];
+      case 'error':
+        return [{
+          kind: 'capture-error',
+          meta: { frame: m.frame, tsSec: m.tsSec, tsNsec: m.tsNsec },
+          scope: m.scope,
+          error: { code: m.code, protocol: m.protocol, field: m.field, offset: m.offset, message: m.message },
+        }];
+    }
+  }
+
+  private guard(meta: MessageMeta, f: () => DecodedMessage): DecodedMessage {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof DecodeError) return { kind: 'decode-error', meta, error: errorFacts(e) };
+      throw e;
+    }
+  }
+
+  private decodeSmb(meta: MessageMeta, payload: Uint8Array): DecodedMessage[] {
+    const kind = frameKind(payload);
+    if (kind === 'smb1') {
+      return [this.guard(meta, () => {
+        // a bad header is a decode error; a bad body still reports the header
+        const header = smb1HeaderCodec.decode(payload);
+        let body: Smb1Body;
+        try {
+          body = this.decodeSmb1Body(meta, header, payload);
+        } catch (e) {
+          if (!(e instanceof DecodeError)) throw e;
+          body = { command: 'malformed', error: errorFacts(e) };
+        }
+        const andx = ANDX_COMMANDS.has(header.command) ? andxChain(payload) : undefined;
+        return andx ? { kind: 'smb1', meta, header, body, andx } : { kind: 'smb1', meta, header, body };
+      })];
+    }
+    if (kind === 'smb2' || kind === 'transform' || kind === 'compression') {
+      try {
+        return decodeSmb2Messages(payload).map((message) => {
+          if (message.kind === 'negotiate-response' || message.kind === 'session-setup-request' || message.kind === 'session-setup-response') {
+            const auth = authOf(message.body.securityBuffer);
+            return auth ? { kind: 'smb2', meta, message, auth } : { kind: 'smb2', meta, message };
+          }
+          return { kind: 'smb2', meta, message };
+        });
+      } catch (e) {
+        if (e instanceof DecodeError) return [{ kind: 'decode-error', meta, error: errorFacts(e) }];
+        throw e;
+      }
+    }
+    // not SMB (a NetBIOS session carrying something else, or an empty session message)
+    return [];
+  }
+
+  private decodeSmb1Body(meta: MessageMeta, header: Smb1Header, payload: Uint8Array): Smb1Body {
+    const key = `${meta.connection ?? `${meta.src.ip}:${meta.src.port}-${meta.dst.ip}:${meta.dst.port}`}:${header.mid}:${header.pidLow}`;
+    let body: Smb1Body;
+    if (header.command === Smb1Command.NEGOTIATE) {
+      if (!header.isReply) {
+        const message = smb1NegotiateRequest.decode(payload);
+        if (this.offered.size >= MAX_PENDING_NEGOTIATES) this.offered.delete(this.offered.keys().next().value!);
+        this.offered.set(key, message.dialects);
+        body = { command: 'negotiate-request', message };
+      } else {
+        const offered = this.offered.get(key);
+        this.offered.delete(key);
+        const message = decodeSmb1NegotiateResponse(payload, 0, payload.length, offered);
+        const blob = message.form === 'nt' && message.securityBlob ? authOf(message.securityBlob) : undefined;
+        body = blob ? { command: 'negotiate-response', message, auth: blob } : { command: 'negotiate-response', message };
+      }
+    } else if (header.command === Smb1Command.SESSION_SETUP_ANDX) {
+      if (!header.isReply) {
+        const message = smb1SessionSetupRequest.decode(payload);
+        const auth = message.form === 'extended' ? authOf(message.securityBlob) : undefined;
+        body = auth ? { command: 'session-setup-request', message, auth } : { command: 'session-setup-request', message };
+      } else {
+        const message = smb1SessionSetupResponse.decode(payload);
+        const auth = message.form === 'extended' ? authOf(message.securityBlob) : undefined;
+        body = auth ? { command: 'session-setup-response', message, auth } : { command: 'session-setup-response', message };
+      }
+    } else if (isTransCommand(header.command)) {
+      body = { command: 'trans', message: smb1Trans.decode(payload) };
+    } else {
+      body = { command: 'other' };
+    }
+    return body;
+  }
+}
+
+/** Commands chained after the first by AndX (empty when none); undefined when the chain is broken. */
+function andxChain(payload: Uint8Array): number[] | undefined {
+  try {
+    return walkAndXChain(payload).links.slice(1).map((l) => l.command);
+  } catch (e) {
+    if (e instanceof DecodeError) return undefined;
+    throw e;
+  }
+}
+
+/** Decode a security buffer; an empty one is no information, a malformed one is reported inside. */
+function authOf(buf: Uint8Array | undefined): AuthInfo | undefined {
+  if (!buf || buf.length === 0) return undefined;
+  try {
+    return { blob: decodeSecurityBlob(buf) };
+  } catch (e) {
+    if (e instanceof DecodeError) return { blob: { kind: 'unknown', length: buf.length } };
+    throw e;
+  }
+}

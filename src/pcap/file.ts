@@ -1,0 +1,53 @@
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { CaptureReader, readCaptureBuffer, type CaptureRecord } from '../codec/pcap/capture-reader.js';
+
+/**
+ * Capture I/O: read a pcap/pcapng file or stream in fixed-size chunks through the pure
+ * {@link CaptureReader}, so a capture of any size is walked in flat memory.
+ */
+
+export type CaptureSource = string | NodeJS.ReadableStream | AsyncIterable<Uint8Array>;
+
+export interface ReadCaptureOptions {
+  /** Read size for files and stdin (default 1 MiB). */
+  chunkSize?: number;
+  /** Stop reading (the iterator finishes early) when aborted. */
+  signal?: AbortSignal;
+}
+
+export const DEFAULT_CHUNK_SIZE = 1024 * 1024;
+
+function toChunks(source: CaptureSource, chunkSize: number): AsyncIterable<Uint8Array> {
+  if (typeof source === 'string') {
+    if (source === '-') return process.stdin as AsyncIterable<Uint8Array>;
+    return createReadStream(source, { highWaterMark: chunkSize }) as AsyncIterable<Uint8Array>;
+  }
+  return source as AsyncIterable<Uint8Array>;
+}
+
+/**
+ * Records of a capture file (`'-'` = stdin), readable stream or async iterable of chunks.
+ * Throws DecodeError (with the file offset; records before it were already yielded) on garbage
+ * or on a truncated capture; I/O errors propagate as they are.
+ */
+export async function* readCapture(source: CaptureSource, opts: ReadCaptureOptions = {}): AsyncGenerator<CaptureRecord, void, undefined> {
+  const reader = new CaptureReader();
+  const chunks = toChunks(source, opts.chunkSize ?? DEFAULT_CHUNK_SIZE);
+  for await (const chunk of chunks) {
+    if (opts.signal?.aborted) return;
+    // streams may hand out strings when an encoding was set; captures are bytes
+    reader.push(typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk);
+    for (let rec = reader.next(); rec !== undefined; rec = reader.next()) yield rec;
+  }
+  reader.end();
+}
+
+/** Whole file in memory, then the synchronous fast path (for small files and benchmarks). */
+export async function readCaptureFile(path: string): Promise<CaptureRecord[]> {
+  const buf = await readFile(path);
+  return [...readCaptureBuffer(buf)];
+}
+
+export { CaptureReader, readCaptureBuffer };
+export type { CaptureRecord };
