@@ -1,4 +1,4 @@
-import { NbssFramer, type NbssTransport } from '../codec/nbss.js';
+import { NBSS_MAX_LENGTH, NbssFramer, type NbssTransport } from '../codec/nbss.js';
 import { readCaptureBuffer, type CaptureRecord } from '../codec/pcap/capture-reader.js';
 import { decodeFrame, type DecodedFrame } from '../codec/net/frame.js';
 import { DecodeError } from '../errors.js';
@@ -61,18 +61,33 @@ export interface CaptureGap extends StreamSide {
   frame: number;
   tsSec: number;
   tsNsec: number;
-  /** TCP stream offset of the hole and its length (0 for `incomplete`). */
+  /**
+   * TCP stream offset of the hole and its length. For `incomplete`, `resync` and `unsynced` no
+   * byte is missing (length 0) and `offset` is where the discarded bytes start.
+   */
   offset: number;
   length: number;
-  /** Reassembly reason, or `incomplete` when the stream closed inside a message. */
-  reason: GapReason | 'incomplete';
-  /** Bytes of a partial message thrown away (framing restarts after the gap). */
+  /**
+   * Reassembly reason (a hole); `incomplete`: the stream closed inside a message; `resync`: after a
+   * hole, a framing error or a start in mid-stream, `discarded` bytes were passed over before the
+   * next plausible message header (at `offset + discarded`); `unsynced`: the stream closed while
+   * still searching for one.
+   */
+  reason: GapReason | 'incomplete' | 'resync' | 'unsynced';
+  /**
+   * Bytes received but thrown away: for a hole, those of the partial message before it (or of the
+   * search still under way); for the other reasons, those described there.
+   */
   discarded: number;
 }
 
 export interface CaptureError extends Partial<StreamSide> {
   kind: 'error';
-  /** `frame`: a frame's IP/UDP/TCP headers; `stream`: NBSS framing of a flow (ignored until its next gap); `capture`: the file itself (nothing after it). */
+  /**
+   * `frame`: a frame's IP/UDP/TCP headers; `stream`: NBSS framing of a flow (the decoder then
+   * searches for the next plausible message header, see CaptureGap `resync`); `capture`: the
+   * file itself (nothing after it).
+   */
   scope: 'frame' | 'stream' | 'capture';
   frame: number;
   tsSec: number;
@@ -111,15 +126,112 @@ export interface CaptureDecoderStats {
   frameErrors: number;
   /** IP fragments seen on NetBIOS/SMB ports (not reassembled, dropped). */
   fragments: number;
+  /** Searches for a message header (after a hole, a framing error or a mid-stream start) that found one. */
+  resyncs: number;
+  /** Stream bytes passed over by those searches (and by searches cut short by a hole or the end). */
+  resyncSkipped: number;
 }
 
-interface ChunkMark {
-  /** Framer offsets [start, end). */
-  start: number;
-  end: number;
+interface At {
   frame: number;
   tsSec: number;
   tsNsec: number;
+}
+
+/** Stream bytes from one segment. */
+interface Chunk extends At {
+  data: Uint8Array;
+  /** TCP stream offset of data[0]. */
+  offset: number;
+  /** `data` is already a private copy (else a view of the capture: copy before keeping it). */
+  owned: boolean;
+}
+
+interface ChunkMark extends At {
+  /** Framer offsets [start, end). */
+  start: number;
+  end: number;
+  /** The bytes pushed (kept to search them again after a framing error). */
+  data: Uint8Array;
+}
+
+/**
+ * Bytes needed to judge a candidate header: 4 of NBSS, the 4-byte SMB protocol id, 2 of SMB2
+ * StructureSize. The search carries at most SCAN_WINDOW - 1 bytes from one chunk to the next.
+ */
+const SCAN_WINDOW = 10;
+
+/** Search state: no message boundary known since `from`. */
+interface Hunt {
+  /** Stream offset where the search began (-1: at the next byte that arrives). */
+  from: number;
+  /** Bytes passed over; `from + skipped` is the stream offset of carry[0]. */
+  skipped: number;
+  /** Undecided bytes at the end of the last chunk (fewer than SCAN_WINDOW). */
+  carry: Uint8Array;
+  carryLen: number;
+  /** Where each carried byte came from. */
+  carryAt: At[];
+}
+
+const newHunt = (from = -1): Hunt => ({ from, skipped: 0, carry: new Uint8Array(SCAN_WINDOW), carryLen: 0, carryAt: [] });
+
+/** Smallest NBSS LENGTH for each SMB protocol id (the fixed header of each). */
+const SMB1_MIN = 32; // MS-CIFS 2.2.3.1 SMB_Header
+const SMB2_MIN = 64; // MS-SMB2 2.2.1 SMB2 Packet Header
+const TRANSFORM_MIN = 52; // MS-SMB2 2.2.41 SMB2 TRANSFORM_HEADER
+const COMPRESSION_MIN = 8; // MS-SMB2 2.2.42 SMB2 COMPRESSION_TRANSFORM_HEADER (chained: 8 bytes)
+
+/**
+ * Does a plausible message header start at b[i]? 1 yes, 0 no, -1 cannot tell before more bytes
+ * (only when fewer than SCAN_WINDOW bytes follow i). A session message needs a valid length and
+ * an SMB protocol id after it (`\xFFSMB`, `\xFESMB` with StructureSize 64, `\xFDSMB`, `\xFCSMB`);
+ * on 139 the control types (RFC 1002 §4.3) count too, with their fixed lengths.
+ */
+function headerAt(b: Uint8Array, i: number, end: number, direct: boolean, max: number): 1 | 0 | -1 {
+  const n = end - i;
+  const b0 = b[i]!;
+  if (b0 === 0x00) {
+    if (n < 2) return -1;
+    const b1 = b[i + 1]!;
+    if (!direct && b1 > 1) return 0; // FLAGS: only the E bit
+    if (n < 8) return -1;
+    if (b[i + 5] !== 0x53 || b[i + 6] !== 0x4d || b[i + 7] !== 0x42) return 0; // 'SMB'
+    const length = b1 * 0x10000 + b[i + 2]! * 0x100 + b[i + 3]!;
+    if (length > max) return 0;
+    switch (b[i + 4]) {
+      case 0xff:
+        return length >= SMB1_MIN ? 1 : 0;
+      case 0xfe:
+        if (length < SMB2_MIN) return 0;
+        if (n < 10) return -1;
+        return b[i + 8] === 64 && b[i + 9] === 0 ? 1 : 0;
+      case 0xfd:
+        return length >= TRANSFORM_MIN ? 1 : 0;
+      case 0xfc:
+        return length >= COMPRESSION_MIN ? 1 : 0;
+      default:
+        return 0;
+    }
+  }
+  if (direct || b0 < 0x81 || b0 > 0x85) return 0;
+  if (n < 4) return -1;
+  const b1 = b[i + 1]!;
+  const length = b1 * 0x10000 + b[i + 2]! * 0x100 + b[i + 3]!;
+  switch (b0) {
+    case 0x81: // SESSION REQUEST: two first-level encoded names, each at least 34 bytes, the first label 32 long
+      if (b1 > 1 || length < 68 || length > max) return 0;
+      if (n < 5) return -1;
+      return b[i + 4] === 0x20 ? 1 : 0;
+    case 0x83: // NEGATIVE SESSION RESPONSE: one ERROR_CODE byte
+      if (length !== 1 || max < 1) return 0;
+      if (n < 5) return -1;
+      return b[i + 4]! >= 0x80 && (b[i + 4]! <= 0x83 || b[i + 4] === 0x8f) ? 1 : 0;
+    case 0x84: // RETARGET: IP and port
+      return length === 6 && max >= 6 ? 1 : 0;
+    default: // 0x82 POSITIVE RESPONSE, 0x85 KEEP ALIVE: empty
+      return length === 0 ? 1 : 0;
+  }
 }
 
 interface FlowState {
@@ -130,8 +242,8 @@ interface FlowState {
   /** Bytes pushed into the framer. */
   pushed: number;
   marks: ChunkMark[];
-  /** Framing failed: ignore data until the next gap. */
-  broken: boolean;
+  /** Searching for the next message header (no framer meanwhile). */
+  hunt: Hunt | undefined;
 }
 
 export class CaptureDecoder {
@@ -143,7 +255,11 @@ export class CaptureDecoder {
   private readonly maxMessage: number | undefined;
   private readonly frameErrors: boolean;
   private readonly events: ReassemblyEvent[] = [];
-  readonly stats: CaptureDecoderStats = { records: 0, transport: 0, nbns: 0, nbss: 0, gaps: 0, streamErrors: 0, frameErrors: 0, fragments: 0 };
+  /** Carry + the first bytes of the next chunk, to judge headers across the chunk boundary. */
+  private readonly scratch = new Uint8Array(2 * SCAN_WINDOW);
+  readonly stats: CaptureDecoderStats = {
+    records: 0, transport: 0, nbns: 0, nbss: 0, gaps: 0, streamErrors: 0, frameErrors: 0, fragments: 0, resyncs: 0, resyncSkipped: 0,
+  };
   /** Last record seen (for events at flush time). */
   private last = { frame: 0, tsSec: 0, tsNsec: 0 };
 
@@ -257,23 +373,27 @@ export class CaptureDecoder {
     let st = this.flows.get(key);
     if (!st) {
       if (ev.kind === 'close') return;
-      st = { side: this.sideOf(ev.stream.src, ev.stream.dst, ev.stream.connection), framer: undefined, base: 0, pushed: 0, marks: [], broken: false };
+      st = { side: this.sideOf(ev.stream.src, ev.stream.dst, ev.stream.connection), framer: undefined, base: 0, pushed: 0, marks: [], hunt: undefined };
       this.flows.set(key, st);
     }
     switch (ev.kind) {
       case 'start':
+        // without the handshake the first byte may lie inside a message
+        if (ev.midstream) st.hunt = newHunt();
         return;
       case 'data':
         this.onData(st, ev, out);
         return;
       case 'gap': {
-        const discarded = st.framer?.buffered ?? 0;
+        const h = st.hunt;
+        const discarded = h ? h.skipped + h.carryLen : (st.framer?.buffered ?? 0);
+        if (h) this.stats.resyncSkipped += discarded;
         this.stats.gaps++;
         out.push({ kind: 'gap', ...st.side, frame: ev.frame, tsSec: ev.tsSec, tsNsec: ev.tsNsec, offset: ev.offset, length: ev.length, reason: ev.reason, discarded });
-        // framing restarts with the first byte after the hole
+        // whatever straddles the hole is lost: search for the next header after it
         st.framer = undefined;
         st.marks = [];
-        st.broken = false;
+        st.hunt = newHunt(ev.offset + ev.length);
         return;
       }
       case 'close':
@@ -282,46 +402,167 @@ export class CaptureDecoder {
     }
   }
 
-  private closeFlow(key: string, st: FlowState, at: { frame: number; tsSec: number; tsNsec: number }, out: AppMessage[]): void {
+  private closeFlow(key: string, st: FlowState, at: At, out: AppMessage[]): void {
     this.flows.delete(key);
+    const h = st.hunt;
+    if (h) {
+      const left = h.skipped + h.carryLen;
+      if (left > 0) {
+        this.stats.resyncSkipped += left;
+        this.stats.gaps++;
+        out.push({ kind: 'gap', ...st.side, frame: at.frame, tsSec: at.tsSec, tsNsec: at.tsNsec, offset: h.from, length: 0, reason: 'unsynced', discarded: left });
+      }
+      return;
+    }
     const left = st.framer?.buffered ?? 0;
-    if (left > 0 && !st.broken) {
+    if (left > 0) {
       this.stats.gaps++;
       out.push({ kind: 'gap', ...st.side, frame: at.frame, tsSec: at.tsSec, tsNsec: at.tsNsec, offset: st.base + st.pushed, length: 0, reason: 'incomplete', discarded: left });
     }
   }
 
   private onData(st: FlowState, ev: Extract<ReassemblyEvent, { kind: 'data' }>, out: AppMessage[]): void {
-    if (st.broken) return;
-    if (!st.framer) {
-      st.framer = new NbssFramer(st.side.transport, this.maxMessage === undefined ? undefined : { maxMessage: this.maxMessage });
-      st.base = ev.offset;
-      st.pushed = 0;
-      st.marks = [];
+    // a framing error queues the bytes the framer held, to be searched again: each pass starts
+    // past the failed header, so this ends
+    const queue: Chunk[] = [{ data: ev.data, offset: ev.offset, frame: ev.frame, tsSec: ev.tsSec, tsNsec: ev.tsNsec, owned: false }];
+    for (let q = 0; q < queue.length; q++) {
+      const c = queue[q]!;
+      if (st.hunt) {
+        const found = this.search(st, st.hunt, c, out);
+        if (found === undefined) continue;
+        st.hunt = undefined;
+        this.startFramer(st, found[0]!.offset);
+        for (const f of found) this.pushChunk(st, f);
+      } else {
+        if (!st.framer) this.startFramer(st, c.offset);
+        this.pushChunk(st, c);
+      }
+      const replay = this.drain(st, out);
+      if (replay) queue.push(...replay);
     }
+  }
+
+  private startFramer(st: FlowState, offset: number): void {
+    st.framer = new NbssFramer(st.side.transport, this.maxMessage === undefined ? undefined : { maxMessage: this.maxMessage });
+    st.base = offset;
+    st.pushed = 0;
+    st.marks = [];
+  }
+
+  private pushChunk(st: FlowState, c: Chunk): void {
+    if (c.data.length === 0) return;
     // copied: the framer keeps what it holds, and a view would pin the whole capture chunk
-    const data = ev.data.slice();
-    st.marks.push({ start: st.pushed, end: st.pushed + data.length, frame: ev.frame, tsSec: ev.tsSec, tsNsec: ev.tsNsec });
+    const data = c.owned ? c.data : c.data.slice();
+    st.marks.push({ start: st.pushed, end: st.pushed + data.length, frame: c.frame, tsSec: c.tsSec, tsNsec: c.tsNsec, data });
     st.pushed += data.length;
-    st.framer.push(data);
+    st.framer!.push(data);
+  }
+
+  /**
+   * Look for a message header in `c` (after the bytes carried from the previous chunk). Returns
+   * the chunks to frame from the header on, or undefined when none is found yet.
+   */
+  private search(st: FlowState, h: Hunt, c: Chunk, out: AppMessage[]): Chunk[] | undefined {
+    const direct = st.side.transport === 'direct';
+    const max = this.framingCap(st.side.transport);
+    const data = c.data;
+    const len = data.length;
+    if (h.from < 0) h.from = c.offset;
+    const at: At = { frame: c.frame, tsSec: c.tsSec, tsNsec: c.tsNsec };
+    const k = h.carryLen;
+    if (k > 0) {
+      // headers starting in the carry, judged with the first bytes of this chunk
+      const n = Math.min(len, SCAN_WINDOW - 1);
+      const s = this.scratch;
+      s.set(h.carry.subarray(0, k), 0);
+      s.set(data.subarray(0, n), k);
+      for (let i = 0; i < k; i++) {
+        const r = headerAt(s, i, k + n, direct, max);
+        if (r === 0) continue;
+        if (r === 1) {
+          const found = carriedChunks(h, i);
+          this.resynced(st, h, h.skipped + i, at, out);
+          found.push(c);
+          return found;
+        }
+        // undecided: this whole chunk is in the scratch (n === len), carry it all
+        h.skipped += i;
+        h.carry.set(s.subarray(i, k + n), 0);
+        h.carryAt = h.carryAt.slice(i);
+        for (let j = 0; j < n; j++) h.carryAt.push(at);
+        h.carryLen = k + n - i;
+        return undefined;
+      }
+      h.skipped += k;
+      h.carryLen = 0;
+      h.carryAt = [];
+    }
+    for (let j = 0; j < len; j++) {
+      const b0 = data[j]!;
+      if (b0 !== 0 && (direct || b0 < 0x81 || b0 > 0x85)) continue;
+      const r = headerAt(data, j, len, direct, max);
+      if (r === 0) continue;
+      if (r === 1) {
+        this.resynced(st, h, h.skipped + j, at, out);
+        return [{ ...c, data: data.subarray(j), offset: c.offset + j }];
+      }
+      h.skipped += j;
+      h.carry.set(data.subarray(j), 0);
+      h.carryLen = len - j;
+      h.carryAt = [];
+      for (let i = j; i < len; i++) h.carryAt.push(at);
+      return undefined;
+    }
+    h.skipped += len;
+    return undefined;
+  }
+
+  private resynced(st: FlowState, h: Hunt, skipped: number, at: At, out: AppMessage[]): void {
+    this.stats.resyncs++;
+    if (skipped === 0) return;
+    this.stats.resyncSkipped += skipped;
+    this.stats.gaps++;
+    out.push({ kind: 'gap', ...st.side, frame: at.frame, tsSec: at.tsSec, tsNsec: at.tsNsec, offset: h.from, length: 0, reason: 'resync', discarded: skipped });
+  }
+
+  private framingCap(transport: NbssTransport): number {
+    const cap = NBSS_MAX_LENGTH[transport];
+    return this.maxMessage === undefined ? cap : Math.min(this.maxMessage, cap);
+  }
+
+  /**
+   * Emit every complete message the framer holds. On a framing error: report it, drop the framer
+   * and return the bytes it held (from the bad header on) to be searched for the next header.
+   */
+  private drain(st: FlowState, out: AppMessage[]): Chunk[] | undefined {
+    const framer = st.framer!;
     for (;;) {
       let m;
       try {
-        m = st.framer.next();
+        m = framer.next();
       } catch (e) {
         if (!(e instanceof DecodeError)) throw e;
         this.stats.streamErrors++;
-        const err = errorEvent('stream', e, ev, st.side);
+        const lastMark = st.marks[st.marks.length - 1]!;
+        const err = errorEvent('stream', e, lastMark, st.side);
         err.offset = st.base + e.offset;
         out.push(err);
-        st.broken = true;
+        // the framer holds the stream's last `buffered` bytes, the bad header first
+        const bad = st.pushed - framer.buffered;
+        const replay: Chunk[] = [];
+        for (const mk of st.marks) {
+          if (mk.end <= bad) continue;
+          const from = Math.max(0, bad - mk.start);
+          replay.push({ data: mk.data.subarray(from), offset: st.base + mk.start + from, frame: mk.frame, tsSec: mk.tsSec, tsNsec: mk.tsNsec, owned: true });
+        }
+        st.hunt = newHunt(st.base + bad);
         st.framer = undefined;
         st.marks = [];
-        return;
+        return replay;
       }
-      if (m === undefined) return;
+      if (m === undefined) return undefined;
       const end = m.offset + 4 + m.length;
-      let first = ev.frame;
+      let first = st.marks[0]!.frame;
       for (const mk of st.marks) {
         if (mk.end > m.offset) {
           first = mk.frame;
@@ -358,10 +599,24 @@ export class CaptureDecoder {
   }
 }
 
+/** The carried bytes from index i, as owned chunks grouped by the segment they came from. */
+function carriedChunks(h: Hunt, i: number): Chunk[] {
+  const out: Chunk[] = [];
+  let j = i;
+  while (j < h.carryLen) {
+    const at = h.carryAt[j]!;
+    let e = j + 1;
+    while (e < h.carryLen && h.carryAt[e] === at) e++;
+    out.push({ data: h.carry.slice(j, e), offset: h.from + h.skipped + j, frame: at.frame, tsSec: at.tsSec, tsNsec: at.tsNsec, owned: true });
+    j = e;
+  }
+  return out;
+}
+
 function errorEvent(
   scope: CaptureError['scope'],
   e: DecodeError,
-  at: { frame: number; tsSec: number; tsNsec: number },
+  at: At,
   side?: StreamSide,
 ): CaptureError {
   return {
