@@ -1,0 +1,209 @@
+/**
+ * NBSTAT probe (UDP 137): a NODE STATUS REQUEST for `*`, the decoded name table and what it says
+ * about the host — computer name, workgroup, logged-on users, roles, MAC and its vendor.
+ *
+ * Defaults (documented in docs/cli.md by the CLI): 1000 ms per attempt until RTTs are measured,
+ * then adaptive within [200 ms, timeoutMs] (doubling per retransmission, still ≤ timeoutMs);
+ * 2 retransmissions; 1000 packets/s over the whole scan; 1024 queries in flight.
+ *
+ * `NbstatScanner` sends every query through one shared socket, where ICMP port unreachable cannot
+ * be attributed (closed port → `timeout`), unless `detectUnreachable` is set (one connected
+ * socket per query in flight). `probeNbstat` probes one host on a connected socket, so a closed
+ * port answers `unreachable` at once.
+ */
+import createDebug from 'debug';
+import { encodeNodeStatusRequest, nbnsPacket, nodeStatusOf, type NbnsPacket, type NbstatRdata } from '../codec/nbns.js';
+import { MSBROWSE_NAME, nbnsRcodeName, netbiosService } from '../codec/netbios-tables.js';
+import { isDecodeError } from '../errors.js';
+import type { NbstatName, NbstatResult, ProbeErrorInfo, ProbeStatus } from '../scan/result.js';
+import { UdpTransport, type UdpOutcome } from '../transport/udp.js';
+import { isAllZeroMac, macVendor } from './mac-vendor.js';
+
+const log = createDebug('smbprobe:nbns');
+
+export interface NbstatOptions {
+  /** Per attempt, before RTTs are measured; also the adaptive timeout's upper bound. Default 1000 ms. */
+  timeoutMs?: number;
+  /** Lower bound of the adaptive per-attempt timeout. Default 200 ms (or timeoutMs if smaller). */
+  minTimeoutMs?: number;
+  /** Retransmissions. Default 2. */
+  retries?: number;
+  /** Global packets/s cap (Infinity: none). Default 1000. */
+  rate?: number;
+  /** Destination UDP port. Default 137. */
+  port?: number;
+  /** Queries in flight at once. Default 1024. */
+  maxOutstanding?: number;
+  /** One connected socket per query in flight, so that ICMP port unreachable is seen. Default false (true in probeNbstat). */
+  detectUnreachable?: boolean;
+  signal?: AbortSignal;
+}
+
+const NODE_TYPES = ['B', 'P', 'M', 'H'] as const;
+
+/** Roles in output order, each with the names that show it. */
+const ROLE_RULES: readonly { role: string; test: (n: NbstatName) => boolean }[] = [
+  { role: 'workstation', test: (n) => n.suffix === 0x00 && !n.group },
+  { role: 'messenger', test: (n) => n.suffix === 0x03 && !n.group },
+  { role: 'file-server', test: (n) => n.suffix === 0x20 && !n.group },
+  { role: 'domain-controller', test: (n) => n.suffix === 0x1c && n.group && n.name.toUpperCase() !== 'INET~SERVICES' },
+  { role: 'domain-master-browser', test: (n) => n.suffix === 0x1b && !n.group },
+  { role: 'master-browser', test: (n) => (n.suffix === 0x1d && !n.group) || (n.suffix === 0x01 && n.name === MSBROWSE_NAME) },
+  { role: 'browser-election', test: (n) => n.suffix === 0x1e && n.group },
+  { role: 'ras-server', test: (n) => n.suffix === 0x06 },
+  { role: 'ras-client', test: (n) => n.suffix === 0x21 },
+  { role: 'netdde', test: (n) => n.suffix === 0x1f },
+  { role: 'exchange', test: (n) => [0x22, 0x23, 0x24, 0x6a, 0x87].includes(n.suffix) },
+  { role: 'iis', test: (n) => (n.suffix === 0x1c && n.name.toUpperCase() === 'INET~SERVICES') || (n.suffix === 0x00 && !n.group && n.name.toUpperCase().startsWith('IS~')) },
+  { role: 'lotus-notes', test: (n) => [0x2b, 0x2f, 0x33].includes(n.suffix) },
+  { role: 'modem-sharing', test: (n) => n.suffix === 0x30 || n.suffix === 0x31 },
+  { role: 'antivirus', test: (n) => n.suffix === 0x42 },
+  { role: 'sms', test: (n) => n.suffix >= 0x43 && n.suffix <= 0x46 },
+  { role: 'network-monitor', test: (n) => n.suffix === 0xbe || n.suffix === 0xbf },
+];
+
+/** A result with no table (timeout, unreachable, skipped ...). */
+export function emptyNbstatResult(status: NbstatResult['status'], error?: ProbeErrorInfo): NbstatResult {
+  const r: NbstatResult = {
+    status,
+    names: [],
+    mac: null,
+    macVendor: null,
+    macAllZero: false,
+    computerName: null,
+    workgroup: null,
+    users: [],
+    roles: [],
+    statistics: null,
+    warnings: [],
+    rttMs: null,
+  };
+  if (error) r.error = error;
+  return r;
+}
+
+/**
+ * The result for a decoded node status answer (live or from a capture): names with their flags
+ * and services, and the facts derived from them.
+ */
+export function nbstatResult(rdata: NbstatRdata, warnings: readonly string[] = [], rttMs: number | null = null): NbstatResult {
+  const names: NbstatName[] = rdata.names.map((e) => ({
+    name: e.name,
+    suffix: e.suffix,
+    group: e.group,
+    nodeType: NODE_TYPES[e.ont & 3]!,
+    active: e.act,
+    permanent: e.prm,
+    conflict: e.cnf,
+    deregistering: e.drg,
+    flags: e.flags,
+    service: netbiosService(e.name, e.suffix, e.group),
+  }));
+  const computerName = names.find((n) => n.suffix === 0x00 && !n.group && !n.name.toUpperCase().startsWith('IS~'))?.name ?? null;
+  const workgroup = names.find((n) => n.suffix === 0x00 && n.group)?.name ?? null;
+  // <03> is registered for the computer name (and its aliases, also registered as <00>/<20>)
+  // and, on old Windows, for each logged-on user: only the latter are users
+  const hostNames = new Set(names.filter((n) => !n.group && (n.suffix === 0x00 || n.suffix === 0x20)).map((n) => n.name.toUpperCase()));
+  if (computerName) hostNames.add(computerName.toUpperCase());
+  const users: string[] = [];
+  for (const n of names) {
+    if (n.suffix !== 0x03 || n.group || hostNames.has(n.name.toUpperCase()) || users.includes(n.name)) continue;
+    users.push(n.name);
+  }
+  const roles = ROLE_RULES.filter((r) => names.some(r.test)).map((r) => r.role);
+  const mac = rdata.unitId;
+  return {
+    status: 'ok',
+    names,
+    mac,
+    macVendor: mac === null ? null : macVendor(mac),
+    macAllZero: mac !== null && isAllZeroMac(mac),
+    computerName,
+    workgroup,
+    users,
+    roles,
+    statistics: rdata.statistics ? { ...rdata.statistics } : null,
+    warnings: [...warnings],
+    rttMs: rttMs === null ? null : Math.round(rttMs * 1000) / 1000,
+  };
+}
+
+function errorInfo(status: ProbeStatus, message: string, extra: Partial<ProbeErrorInfo> = {}): ProbeErrorInfo {
+  return { step: 'nbstat', status, message, ...extra };
+}
+
+/** Turns the transport's outcome into a result: decode, check, derive. */
+function fromOutcome(o: UdpOutcome): NbstatResult {
+  if (o.status !== 'ok') {
+    const status: ProbeStatus = o.status;
+    return emptyNbstatResult(status, errorInfo(status, o.message));
+  }
+  let p: NbnsPacket;
+  try {
+    p = nbnsPacket.decode(o.data);
+  } catch (e) {
+    if (!isDecodeError(e)) throw e;
+    const r = emptyNbstatResult('protocol-error', errorInfo('protocol-error', e.message, { code: e.code, field: e.field, offset: e.offset }));
+    r.rttMs = o.rttMs;
+    return r;
+  }
+  const rdata = nodeStatusOf(p);
+  if (p.rcode !== 0 || !rdata) {
+    const why = p.rcode !== 0 ? `negative answer: RCODE ${nbnsRcodeName(p.rcode)}` : 'answer without NBSTAT record';
+    const r = emptyNbstatResult('protocol-error', errorInfo('protocol-error', why));
+    r.warnings = [...p.warnings];
+    r.rttMs = o.rttMs;
+    return r;
+  }
+  return nbstatResult(rdata, p.warnings, o.rttMs);
+}
+
+/** One socket for many targets; each query resolves the moment its answer arrives. */
+export class NbstatScanner {
+  readonly port: number;
+  readonly transport: UdpTransport;
+  private readonly signal: AbortSignal | undefined;
+
+  constructor(opts: NbstatOptions = {}) {
+    this.port = opts.port ?? 137;
+    if (!Number.isInteger(this.port) || this.port < 1 || this.port > 65535) throw new RangeError(`bad port: ${this.port}`);
+    this.signal = opts.signal;
+    this.transport = new UdpTransport({
+      timeoutMs: opts.timeoutMs ?? 1000,
+      ...(opts.minTimeoutMs !== undefined ? { minTimeoutMs: opts.minTimeoutMs } : {}),
+      retries: opts.retries ?? 2,
+      rate: opts.rate ?? 1000,
+      maxOutstanding: opts.maxOutstanding ?? 1024,
+      mode: opts.detectUnreachable ? 'connected' : 'shared',
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+  }
+
+  /** Node status of one IP address. Never rejects for network trouble; throws TypeError for a non-IP address. */
+  async query(address: string, signal?: AbortSignal): Promise<NbstatResult> {
+    if (this.signal?.aborted || signal?.aborted) return emptyNbstatResult('aborted', errorInfo('aborted', 'aborted before sending'));
+    const outcome = await this.transport.request({
+      address,
+      port: this.port,
+      build: (id) => encodeNodeStatusRequest(id),
+      ...(signal ? { signal } : {}),
+    });
+    const r = fromOutcome(outcome);
+    log('%s: %s%s', address, r.status, r.status === 'ok' ? ` ${r.names.length} names, ${r.rttMs} ms, ${outcome.attempts} attempt(s)` : '');
+    return r;
+  }
+
+  close(): Promise<void> {
+    return this.transport.close();
+  }
+}
+
+/** One-shot probe of one host (connected socket: a closed port gives `unreachable` at once). */
+export async function probeNbstat(address: string, opts: NbstatOptions = {}): Promise<NbstatResult> {
+  const scanner = new NbstatScanner({ detectUnreachable: true, ...opts });
+  try {
+    return await scanner.query(address);
+  } finally {
+    await scanner.close();
+  }
+}

@@ -1,0 +1,454 @@
+/**
+ * TCP transport for the SMB probes: connect timeout, idle timeout (no byte for N ms while a
+ * reply is awaited), a total deadline shared by every connection to one host, a byte cap per
+ * response (a length header announcing more is a protocol error before anything is read),
+ * cancellation by AbortSignal, and a small bound on concurrent connections per host. Reads are
+ * framed with NbssFramer ('direct' on 445, 'nbss' on 139). Every failure is a TcpError whose
+ * `status` comes from the fixed vocabulary; sockets are always destroyed (no fd leak) and no
+ * 'error' event is ever left unhandled.
+ */
+import net from 'node:net';
+import createDebug from 'debug';
+import { NbssFramer, type NbssFrame, type NbssTransport, NBSS_HEADER_LENGTH, NBSS_MAX_LENGTH } from '../codec/nbss.js';
+import { NbssType } from '../codec/netbios-tables.js';
+import { DecodeError } from '../errors.js';
+import type { ProbeStatus } from '../scan/result.js';
+
+const log = createDebug('smbprobe:tcp');
+
+/** Defaults (documented in docs/cli.md by the CLI owner). */
+export const TCP_DEFAULTS = {
+  connectTimeoutMs: 3000,
+  idleTimeoutMs: 5000,
+  hostTimeoutMs: 30000,
+  maxResponseBytes: 64 * 1024,
+  maxConnections: 4,
+} as const;
+
+/** Finer reason behind a TcpError's status. */
+export type TcpErrorReason =
+  | 'connect-timeout'
+  | 'idle-timeout'
+  | 'host-deadline'
+  | 'refused'
+  | 'reset'
+  /** The peer closed the connection (FIN) while a reply was awaited. */
+  | 'eof'
+  | 'unreachable'
+  | 'aborted'
+  /** A length header announced more than maxResponseBytes, or too much was buffered. */
+  | 'too-large'
+  /** A malformed NBSS / direct-TCP header. */
+  | 'bad-frame'
+  | 'socket-error';
+
+export type TcpStatus = Exclude<ProbeStatus, 'ok'>;
+
+export class TcpError extends Error {
+  override readonly name = 'TcpError';
+  constructor(
+    readonly status: TcpStatus,
+    readonly reason: TcpErrorReason,
+    message: string,
+    /** `connect` before the socket was established, `io` after. */
+    readonly phase: 'connect' | 'io',
+    /** Bytes received on this connection before the failure. */
+    readonly bytesReceived = 0,
+    /** Bytes sent on this connection before the failure. */
+    readonly bytesSent = 0,
+    /** The DecodeError behind a protocol-error. */
+    readonly decodeError?: DecodeError,
+  ) {
+    super(message);
+  }
+}
+
+const UNREACHABLE = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN']);
+
+function mapErrno(err: NodeJS.ErrnoException, phase: 'connect' | 'io', rx: number, tx: number): TcpError {
+  const code = err.code ?? '';
+  const msg = `${code || 'error'}: ${err.message}`;
+  if (code === 'ECONNREFUSED') return new TcpError('refused', 'refused', msg, phase, rx, tx);
+  if (code === 'ETIMEDOUT') return new TcpError('timeout', phase === 'connect' ? 'connect-timeout' : 'idle-timeout', msg, phase, rx, tx);
+  if (UNREACHABLE.has(code)) return new TcpError('unreachable', 'unreachable', msg, phase, rx, tx);
+  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ECONNABORTED') return new TcpError('reset', 'reset', msg, phase, rx, tx);
+  return new TcpError('error', 'socket-error', msg, phase, rx, tx);
+}
+
+/** Abort reasons we create ourselves, to tell a deadline from a caller's abort. */
+class DeadlineReached extends Error {}
+
+function abortError(signal: AbortSignal, phase: 'connect' | 'io', rx = 0, tx = 0): TcpError {
+  if (signal.reason instanceof DeadlineReached) return new TcpError('timeout', 'host-deadline', 'host deadline reached', phase, rx, tx);
+  return new TcpError('aborted', 'aborted', 'aborted', phase, rx, tx);
+}
+
+export interface TcpHostOptions {
+  /** Connect timeout per connection (default 3000 ms). */
+  connectTimeoutMs?: number;
+  /** No byte for this long while a reply is awaited → timeout (default 5000 ms). */
+  idleTimeoutMs?: number;
+  /** Total deadline for every connection to the host, from construction (default 30000 ms; 0 = none). */
+  hostTimeoutMs?: number;
+  /** Largest message accepted (default 64 KiB). */
+  maxResponseBytes?: number;
+  /** Concurrent connections to the host (default 4). */
+  maxConnections?: number;
+  signal?: AbortSignal;
+}
+
+function checkMs(name: string, v: number | undefined, allowZero: boolean): void {
+  if (v === undefined) return;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (!allowZero && v === 0)) {
+    throw new TypeError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} number of ms, got ${String(v)}`);
+  }
+}
+
+/**
+ * One host's connections: the shared deadline, the cancellation signal and the connection bound.
+ * `close()` destroys whatever is still open and clears the deadline timer; call it when done.
+ */
+export class TcpHost {
+  readonly address: string;
+  readonly connectTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly maxResponseBytes: number;
+  readonly maxConnections: number;
+  /** Aborted on the host deadline, the caller's abort or close(). */
+  readonly signal: AbortSignal;
+  /** Connections opened (attempted) so far and the most open at once. */
+  readonly stats = { connections: 0, maxOpen: 0 };
+
+  private readonly controller = new AbortController();
+  private readonly deadline: NodeJS.Timeout | undefined;
+  private readonly open = new Set<TcpConnection>();
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  private readonly onParentAbort: (() => void) | undefined;
+  private readonly parent: AbortSignal | undefined;
+
+  constructor(address: string, opts: TcpHostOptions = {}) {
+    checkMs('connectTimeoutMs', opts.connectTimeoutMs, false);
+    checkMs('idleTimeoutMs', opts.idleTimeoutMs, false);
+    checkMs('hostTimeoutMs', opts.hostTimeoutMs, true);
+    const cap = opts.maxResponseBytes ?? TCP_DEFAULTS.maxResponseBytes;
+    if (!Number.isSafeInteger(cap) || cap < 64 || cap > NBSS_MAX_LENGTH.direct) throw new TypeError(`maxResponseBytes out of range: ${cap}`);
+    const maxConn = opts.maxConnections ?? TCP_DEFAULTS.maxConnections;
+    if (!Number.isSafeInteger(maxConn) || maxConn < 1) throw new TypeError(`maxConnections must be a positive integer, got ${maxConn}`);
+    this.address = address;
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? TCP_DEFAULTS.connectTimeoutMs;
+    this.idleTimeoutMs = opts.idleTimeoutMs ?? TCP_DEFAULTS.idleTimeoutMs;
+    this.maxResponseBytes = cap;
+    this.maxConnections = maxConn;
+    this.signal = this.controller.signal;
+    const total = opts.hostTimeoutMs ?? TCP_DEFAULTS.hostTimeoutMs;
+    if (total > 0) {
+      this.deadline = setTimeout(() => this.controller.abort(new DeadlineReached('host deadline')), total);
+      this.deadline.unref?.();
+    }
+    this.parent = opts.signal;
+    if (opts.signal) {
+      if (opts.signal.aborted) this.controller.abort(opts.signal.reason);
+      else {
+        this.onParentAbort = () => this.controller.abort(opts.signal!.reason);
+        opts.signal.addEventListener('abort', this.onParentAbort, { once: true });
+      }
+    }
+  }
+
+  /** Connections currently open. */
+  get openConnections(): number {
+    return this.open.size;
+  }
+
+  /**
+   * Open a connection once a slot is free. Throws TcpError (refused, timeout connect-timeout,
+   * unreachable, aborted, timeout host-deadline ...).
+   */
+  async connect(port: number, transport: NbssTransport): Promise<TcpConnection> {
+    if (!Number.isInteger(port) || port < 1 || port > 0xffff) throw new TypeError(`bad port ${port}`);
+    await this.acquire();
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      this.release();
+    };
+    try {
+      if (this.signal.aborted) throw abortError(this.signal, 'connect');
+      this.stats.connections++;
+      const socket = await this.dial(port);
+      const conn = new TcpConnection(socket, transport, this, port, () => {
+        this.open.delete(conn);
+        release();
+      });
+      this.open.add(conn);
+      this.stats.maxOpen = Math.max(this.stats.maxOpen, this.open.size);
+      return conn;
+    } catch (e) {
+      release();
+      throw e;
+    }
+  }
+
+  /** Destroy every open connection, stop the deadline, fail waiters. Idempotent. */
+  close(): void {
+    if (this.deadline) clearTimeout(this.deadline);
+    if (this.parent && this.onParentAbort) this.parent.removeEventListener('abort', this.onParentAbort);
+    if (!this.signal.aborted) this.controller.abort(new Error('host closed'));
+    for (const c of [...this.open]) c.close();
+    for (const w of this.waiting.splice(0)) w();
+  }
+
+  private acquire(): Promise<void> {
+    if (this.signal.aborted) return Promise.reject(abortError(this.signal, 'connect'));
+    if (this.active < this.maxConnections) {
+      this.active++;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        const i = this.waiting.indexOf(wake);
+        if (i >= 0) this.waiting.splice(i, 1);
+        reject(abortError(this.signal, 'connect'));
+      };
+      const wake = (): void => {
+        this.signal.removeEventListener('abort', onAbort);
+        if (this.signal.aborted) {
+          reject(abortError(this.signal, 'connect'));
+          return;
+        }
+        this.active++;
+        resolve();
+      };
+      this.waiting.push(wake);
+      this.signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  private release(): void {
+    this.active--;
+    const next = this.waiting.shift();
+    if (next) next();
+  }
+
+  private dial(port: number): Promise<net.Socket> {
+    return new Promise<net.Socket>((resolve, reject) => {
+      const socket = net.connect({ host: this.address, port, noDelay: true });
+      let done = false;
+      const finish = (err: TcpError | null): void => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        this.signal.removeEventListener('abort', onAbort);
+        socket.removeListener('connect', onConnect);
+        socket.removeListener('error', onError);
+        if (err) {
+          // keep a listener: a late 'error' after destroy must not become an uncaught exception
+          socket.on('error', () => {});
+          socket.destroy();
+          reject(err);
+        } else resolve(socket);
+      };
+      const onConnect = (): void => finish(null);
+      const onError = (e: NodeJS.ErrnoException): void => finish(mapErrno(e, 'connect', 0, 0));
+      const onAbort = (): void => finish(abortError(this.signal, 'connect'));
+      const timer = setTimeout(
+        () => finish(new TcpError('timeout', 'connect-timeout', `no connection to ${this.address}:${port} after ${this.connectTimeoutMs} ms`, 'connect')),
+        this.connectTimeoutMs,
+      );
+      socket.once('connect', onConnect);
+      socket.once('error', onError);
+      this.signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}
+
+/**
+ * One TCP connection with NBSS/direct framing. `receive()` returns the next frame (SESSION
+ * KEEP ALIVE frames are skipped); nothing is read unless a receive is pending, and the idle timer
+ * runs only then.
+ */
+export class TcpConnection {
+  readonly transport: NbssTransport;
+  readonly port: number;
+  bytesReceived = 0;
+  bytesSent = 0;
+  private readonly framer: NbssFramer;
+  private failure: TcpError | null = null;
+  private ended = false;
+  private closed = false;
+  private pending: { resolve: (f: NbssFrame) => void; reject: (e: TcpError) => void } | null = null;
+  private idle: NodeJS.Timeout | undefined;
+  private readonly onAbort: () => void;
+
+  constructor(
+    private readonly socket: net.Socket,
+    transport: NbssTransport,
+    private readonly host: TcpHost,
+    port: number,
+    private readonly onClose: () => void,
+  ) {
+    this.transport = transport;
+    this.port = port;
+    this.framer = new NbssFramer(transport, { maxMessage: host.maxResponseBytes });
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('end', () => {
+      this.ended = true;
+      this.settle();
+    });
+    socket.on('error', (e: NodeJS.ErrnoException) => this.fail(mapErrno(e, 'io', this.bytesReceived, this.bytesSent)));
+    socket.on('close', () => {
+      if (!this.failure && !this.ended) this.ended = true;
+      this.settle();
+      this.finalize();
+    });
+    this.onAbort = () => this.fail(abortError(host.signal, 'io', this.bytesReceived, this.bytesSent));
+    host.signal.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /** Write raw bytes (an NBSS message already framed). Write errors surface on the next receive. */
+  sendRaw(bytes: Uint8Array): void {
+    if (this.closed || this.failure) return;
+    this.bytesSent += bytes.length;
+    this.socket.write(bytes);
+  }
+
+  /** Frame `payload` as a SESSION MESSAGE (type 0x00 + length) and send it. */
+  send(payload: Uint8Array): void {
+    const max = NBSS_MAX_LENGTH[this.transport];
+    if (payload.length > max) throw new RangeError(`message of ${payload.length} bytes above the ${this.transport} limit`);
+    const out = new Uint8Array(NBSS_HEADER_LENGTH + payload.length);
+    out[0] = 0;
+    out[1] = this.transport === 'direct' ? (payload.length >>> 16) & 0xff : (payload.length >>> 16) & 1;
+    out[2] = (payload.length >>> 8) & 0xff;
+    out[3] = payload.length & 0xff;
+    out.set(payload, NBSS_HEADER_LENGTH);
+    this.sendRaw(out);
+  }
+
+  /** The next frame; throws TcpError (timeout idle-timeout/host-deadline, reset, reset eof, protocol-error, aborted). */
+  receive(): Promise<NbssFrame> {
+    if (this.pending) return Promise.reject(new TypeError('receive() already pending'));
+    const ready = this.take();
+    if (ready instanceof TcpError) return Promise.reject(ready);
+    if (ready) return Promise.resolve(ready);
+    return new Promise<NbssFrame>((resolve, reject) => {
+      this.pending = { resolve, reject };
+      this.armIdle();
+      this.socket.resume();
+    });
+  }
+
+  /** Destroy the socket. Idempotent; a pending receive fails with `aborted`. */
+  close(): void {
+    if (this.closed) return;
+    this.fail(new TcpError('aborted', 'aborted', 'connection closed locally', 'io', this.bytesReceived, this.bytesSent));
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** A frame, a terminal error, or undefined when more bytes are needed. */
+  private take(): NbssFrame | TcpError | undefined {
+    for (;;) {
+      let f: NbssFrame | undefined;
+      try {
+        f = this.framer.next();
+      } catch (e) {
+        if (!(e instanceof DecodeError)) throw e;
+        const reason: TcpErrorReason = e.code === 'LIMIT' ? 'too-large' : 'bad-frame';
+        return this.markFailed(new TcpError('protocol-error', reason, e.message, 'io', this.bytesReceived, this.bytesSent, e));
+      }
+      if (f) {
+        if (this.transport === 'nbss' && f.type === NbssType.SESSION_KEEP_ALIVE) continue;
+        return f;
+      }
+      if (this.failure) return this.failure;
+      if (this.ended) {
+        return new TcpError('reset', 'eof', `connection closed by peer after ${this.bytesReceived} bytes`, 'io', this.bytesReceived, this.bytesSent);
+      }
+      return undefined;
+    }
+  }
+
+  private onData(chunk: Buffer): void {
+    this.bytesReceived += chunk.length;
+    this.framer.push(chunk);
+    // the header check happens in take(); this bounds what a peer can make us hold meanwhile
+    if (this.framer.buffered > 2 * this.host.maxResponseBytes + 2 * NBSS_HEADER_LENGTH) {
+      this.fail(new TcpError('protocol-error', 'too-large', `more than ${this.host.maxResponseBytes} bytes buffered`, 'io', this.bytesReceived, this.bytesSent));
+      this.finalize();
+      return;
+    }
+    if (this.pending) {
+      this.armIdle();
+      this.settle();
+    } else {
+      // nobody is reading: stop the flow (backpressure) instead of buffering without bound
+      this.socket.pause();
+    }
+  }
+
+  private settle(): void {
+    if (!this.pending) return;
+    const r = this.take();
+    if (r === undefined || !this.pending) return;
+    const p = this.pending;
+    this.pending = null;
+    this.disarmIdle();
+    if (r instanceof TcpError) p.reject(r);
+    else p.resolve(r);
+  }
+
+  private armIdle(): void {
+    this.disarmIdle();
+    this.idle = setTimeout(() => {
+      this.fail(new TcpError('timeout', 'idle-timeout', `no byte for ${this.host.idleTimeoutMs} ms`, 'io', this.bytesReceived, this.bytesSent));
+    }, this.host.idleTimeoutMs);
+  }
+
+  private disarmIdle(): void {
+    if (this.idle) clearTimeout(this.idle);
+    this.idle = undefined;
+  }
+
+  /** Record the first failure and destroy the socket; does not touch a pending receive. */
+  private markFailed(err: TcpError): TcpError {
+    if (!this.failure) {
+      this.failure = err;
+      log('%s:%d %s (%s)', this.host.address, this.port, err.status, err.reason);
+    }
+    this.disarmIdle();
+    if (!this.closed) {
+      this.closed = true;
+      this.socket.destroy();
+    }
+    return this.failure;
+  }
+
+  private fail(err: TcpError): void {
+    this.markFailed(err);
+    if (this.pending) {
+      const p = this.pending;
+      this.pending = null;
+      // a frame already complete wins over the failure that followed it
+      const r = this.take();
+      if (r && !(r instanceof TcpError)) p.resolve(r);
+      else p.reject(this.failure!);
+    }
+    this.finalize();
+  }
+
+  private finalizedOnce = false;
+  private finalize(): void {
+    if (this.finalizedOnce) return;
+    if (!this.closed && !this.socket.destroyed) return;
+    this.finalizedOnce = true;
+    this.closed = true;
+    this.disarmIdle();
+    this.host.signal.removeEventListener('abort', this.onAbort);
+    this.onClose();
+  }
+}
