@@ -179,6 +179,37 @@ export interface Finding {
   evidence: string[];
 }
 
+/** One signal a fingerprint conclusion rests on. */
+export interface FingerprintEvidence {
+  /** The signal: `ntlm.osVersion`, `smb.nativeLanMan`, `nbstat.macAllZero`, `smb.dialects`, ... */
+  signal: string;
+  /** Its value as seen. */
+  value: string;
+  /** The rule that read it. */
+  rule: string;
+  /** What it supports: `Samba`, `Windows Server 2019`, `domain-controller`, ... */
+  supports: string;
+}
+
+/** The fingerprint engine's conclusion about a host. */
+export interface OsFingerprint {
+  /** `Windows`, `Samba`, `macOS`, ... or null when nothing could be said. */
+  family: string | null;
+  /** `Windows Server 2019`, `Windows 10 / Server 2016`, `Samba`, ... */
+  product: string | null;
+  /** `1809`, `4.17.12`, `6.1` ... */
+  version: string | null;
+  /** `10.0.17763` */
+  build: string | null;
+  /** `server`, `client`, `domain-controller`, or null. */
+  role: string | null;
+  /** 0..1 */
+  confidence: number;
+  evidence: FingerprintEvidence[];
+  /** Signals that disagree with the conclusion, in words. */
+  conflicts: string[];
+}
+
 export interface HostResult {
   /** The target as the user named it (address or host name). */
   host: string;
@@ -187,6 +218,8 @@ export interface HostResult {
   nbstat: NbstatResult | null;
   smb: SmbResult | null;
   ntlm: NtlmInfo | null;
+  /** The fingerprint engine's conclusion (absent until the engine ran). */
+  os?: OsFingerprint | null;
   findings: Finding[];
   errors: ProbeErrorInfo[];
   /** ISO time the host's probing started, and how long it took. */
