@@ -4,6 +4,7 @@
  * (Microsoft's list of NetBIOS suffixes, plus the names nbtscan and Samba hosts show).
  * Unknown values stay numbers; the helpers below print them as hex.
  */
+import { hexOf, nameOf } from './names.js';
 
 /** NBNS OPCODE (RFC 1002 §4.2.1.1; 0xF is the multi-homed registration of MS-NBTE). */
 export const NbnsOpcode = {
@@ -63,30 +64,19 @@ export const NbssErrorCode = {
   UNSPECIFIED_ERROR: 0x8f,
 } as const;
 
-function reverse(table: Record<string, number>): ReadonlyMap<number, string> {
-  const m = new Map<number, string>();
-  for (const [k, v] of Object.entries(table)) if (!m.has(v)) m.set(v, k);
-  return m;
-}
-const hexName = (prefix: string, v: number, width = 2): string => `${prefix}_0x${v.toString(16).padStart(width, '0')}`;
-
-const opcodeNames = reverse(NbnsOpcode);
-const rcodeNames = reverse(NbnsRcode);
-const rrTypeNames = reverse(NbnsRrType);
-const nbssTypeNames = reverse(NbssType);
-const nbssErrorNames = reverse(NbssErrorCode);
+const hexName = (prefix: string, v: number, width = 2): string => `${prefix}_${hexOf(v, width)}`;
 
 /** `QUERY`, `REGISTRATION`, ... or `OPCODE_0x3`. */
 export function nbnsOpcodeName(op: number): string {
-  return opcodeNames.get(op) ?? hexName('OPCODE', op, 1);
+  return nameOf(NbnsOpcode, op) ?? hexName('OPCODE', op, 1);
 }
 /** `NO_ERROR`, `FMT_ERR`, ... or `RCODE_0x9`. */
 export function nbnsRcodeName(rcode: number): string {
-  return rcodeNames.get(rcode) ?? hexName('RCODE', rcode, 1);
+  return nameOf(NbnsRcode, rcode) ?? hexName('RCODE', rcode, 1);
 }
 /** `NB`, `NBSTAT`, ... or `TYPE_0x0010`. */
 export function nbnsRrTypeName(type: number): string {
-  return rrTypeNames.get(type) ?? hexName('TYPE', type, 4);
+  return nameOf(NbnsRrType, type) ?? hexName('TYPE', type, 4);
 }
 /** `B`, `P`, `M` or `H` for ONT 0..3. */
 export function nodeTypeName(ont: number): string {
@@ -94,14 +84,14 @@ export function nodeTypeName(ont: number): string {
 }
 /** `SESSION_REQUEST`, ... or `TYPE_0x42`. */
 export function nbssTypeName(type: number): string {
-  return nbssTypeNames.get(type) ?? hexName('TYPE', type);
+  return nameOf(NbssType, type) ?? hexName('TYPE', type);
 }
 /**
  * NEGATIVE SESSION RESPONSE error name. RFC 1002 defines 0x80–0x83 and 0x8F; the other values of
  * 0x80–0x8F are named `UNSPECIFIED_ERROR_0x8N` (Windows treats them as unspecified), others `ERROR_0xNN`.
  */
 export function nbssErrorName(code: number): string {
-  const n = nbssErrorNames.get(code);
+  const n = nameOf(NbssErrorCode, code);
   if (n) return n;
   if (code >= 0x80 && code <= 0x8f) return hexName('UNSPECIFIED_ERROR', code);
   return hexName('ERROR', code);

@@ -2,6 +2,7 @@ import { DecodeError } from '../errors.js';
 import type { Codec } from './codec.js';
 import { placeEncoded } from './codec.js';
 import { ByteReader, filetimeToIso, hex } from './reader.js';
+import { knownBitNames } from './names.js';
 
 /**
  * NTLMSSP messages (MS-NLMP §2.2): NEGOTIATE (type 1), CHALLENGE (type 2), AUTHENTICATE (type 3),
@@ -83,13 +84,9 @@ export const DEFAULT_NEGOTIATE_FLAGS =
     F.NTLMSSP_NEGOTIATE_56) >>>
   0;
 
-const FLAG_ENTRIES = Object.entries(NegotiateFlags) as [NegotiateFlagName, number][];
-
 /** Names of the set bits, lowest bit first. */
 export function negotiateFlagNames(flags: number): NegotiateFlagName[] {
-  const out: NegotiateFlagName[] = [];
-  for (const [name, bit] of FLAG_ENTRIES) if (((flags >>> 0) & bit) >>> 0 === bit) out.push(name);
-  return out;
+  return knownBitNames(NegotiateFlags, flags);
 }
 
 const has = (flags: number, bit: number): boolean => ((flags >>> 0) & bit) >>> 0 === bit;

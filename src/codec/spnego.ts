@@ -21,6 +21,7 @@ import {
   type DerElement,
 } from './der.js';
 import { decodeNtlmMessage, isNtlmssp, type NtlmMessage } from './ntlmssp.js';
+import { knownBitNames } from './names.js';
 import { hex } from './reader.js';
 
 /**
@@ -81,8 +82,7 @@ export interface ContextFlags {
 }
 
 function contextFlags(value: number): ContextFlags {
-  const names = (Object.entries(ContextFlag) as [ContextFlagName, number][]).filter(([, b]) => (value & b) !== 0).map(([n]) => n);
-  return { value, names };
+  return { value, names: knownBitNames(ContextFlag, value) };
 }
 
 export const NegState = {

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import {
   type NbnsPacket,
@@ -21,9 +20,7 @@ import { MSBROWSE_NAME, NbnsOpcode, nbnsOpcodeName, nbnsRcodeName, netbiosServic
 import { encodeNetbiosName, netbiosNameBytes } from '../../src/codec/netbios-name.js';
 import { isDecodeError } from '../../src/errors.js';
 import { assertDecoderTotal, roundTrip } from '../helpers/codec.js';
-import { type UdpDatagram, udpDatagrams } from '../helpers/pcap-lite.js';
-
-const FIXTURES = new URL('../../fixtures/', import.meta.url).pathname;
+import { fixtureCaptures, FIXTURES_DIR, nbnsDatagrams } from '../support/fixture-messages.js';
 
 /** Uint8Array fields as hex, so deepEqual compares content rather than views. */
 const norm = (p: NbnsPacket): unknown =>
@@ -224,7 +221,7 @@ describe('nbns codec', () => {
 
   it('is total on random bytes and mutated packets', () => {
     const seeds = ownPackets().map((p) => nbnsPacket.encode(p));
-    for (const file of pcapFiles()) for (const d of nbnsDatagrams(file)) if (seeds.length < 64) seeds.push(Uint8Array.from(d.payload));
+    for (const file of pcapFiles()) for (const d of nbnsDatagrams(file)) if (seeds.length < 64) seeds.push(Uint8Array.from(d.data));
     assertDecoderTotal((b) => nbnsPacket.decode(b), seeds, 3000);
   });
 
@@ -259,14 +256,8 @@ describe('nbns codec', () => {
 // Golden captures: fixtures/*.pcap with fixtures/*.tshark.json beside them
 
 function pcapFiles(): string[] {
-  const dirs = [FIXTURES, ...(process.env.SMBP_EXTRA_PCAP_DIR ? [process.env.SMBP_EXTRA_PCAP_DIR] : [])];
-  const out: string[] = [];
-  for (const d of dirs) if (existsSync(d)) for (const f of readdirSync(d)) if (f.endsWith('.pcap')) out.push(join(d, f));
-  return out;
-}
-
-function nbnsDatagrams(file: string): UdpDatagram[] {
-  return udpDatagrams(readFileSync(file)).filter((d) => d.srcPort === 137 || d.dstPort === 137);
+  const dirs = [FIXTURES_DIR, ...(process.env.SMBP_EXTRA_PCAP_DIR ? [process.env.SMBP_EXTRA_PCAP_DIR] : [])];
+  return dirs.flatMap((d) => fixtureCaptures(d)).map((c) => c.pcap).filter((f) => f.endsWith('.pcap'));
 }
 
 type Json = Record<string, unknown>;
@@ -395,7 +386,7 @@ describe('nbns golden captures (fixtures/*.pcap + .tshark.json)', () => {
       for (const d of nbnsDatagrams(file)) {
         const t = frames.get(d.frame);
         if (!t || Array.isArray(t)) continue;
-        const p = nbnsPacket.decode(d.payload);
+        const p = nbnsPacket.decode(d.data);
         compareWithTshark(p, t, `${file}#${d.frame}`);
         compared++;
       }
@@ -409,14 +400,14 @@ describe('nbns golden captures (fixtures/*.pcap + .tshark.json)', () => {
       for (const d of nbnsDatagrams(file)) {
         let p: NbnsPacket;
         try {
-          p = nbnsPacket.decode(d.payload);
+          p = nbnsPacket.decode(d.data);
         } catch {
           continue;
         }
         const q = p.questions[0];
         if (p.response || p.questions.length !== 1 || q?.type !== 0x21 || q.name.name !== '*' || q.name.scope !== '') continue;
         const ours = encodeNodeStatusRequest(p.transactionId, { broadcast: p.broadcast });
-        assert.equal(Buffer.from(d.payload).toString('hex'), Buffer.from(ours).toString('hex'), `${file}#${d.frame}`);
+        assert.equal(Buffer.from(d.data).toString('hex'), Buffer.from(ours).toString('hex'), `${file}#${d.frame}`);
         seen++;
       }
     }
@@ -427,7 +418,7 @@ describe('nbns golden captures (fixtures/*.pcap + .tshark.json)', () => {
     let n = 0;
     for (const file of pcapFiles()) {
       for (const d of nbnsDatagrams(file)) {
-        const p = nbnsPacket.decode(d.payload);
+        const p = nbnsPacket.decode(d.data);
         if (p.warnings.length > 0) continue;
         const again = nbnsPacket.decode(nbnsPacket.encode(p));
         assert.deepEqual(norm(again), norm(p), `${file}#${d.frame}`);

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import {
   NbssFramer,
@@ -13,9 +12,7 @@ import {
 import { nbssErrorName } from '../../src/codec/netbios-tables.js';
 import { isDecodeError } from '../../src/errors.js';
 import { assertDecoderTotal, roundTrip } from '../helpers/codec.js';
-import { tcpStreams } from '../helpers/pcap-lite.js';
-
-const FIXTURES = new URL('../../fixtures/', import.meta.url).pathname;
+import { brokenDirections, directionKey, nbssMessages, oracleCaptures } from '../support/fixture-messages.js';
 
 const nbss = nbssMessage('nbss');
 const direct = nbssMessage('direct');
@@ -262,24 +259,18 @@ function tsharkNbss(jsonPath: string): Map<string, Json[]> {
 }
 
 describe('nbss golden captures (fixtures/*.pcap + .tshark.json)', () => {
-  const pcaps = existsSync(FIXTURES) ? readdirSync(FIXTURES).filter((f) => f.endsWith('.pcap')) : [];
   it('frames every TCP 139/445 stream into the messages tshark shows, field by field', function () {
     let compared = 0;
-    for (const file of pcaps) {
-      const jsonPath = join(FIXTURES, file.replace(/\.pcap$/, '.tshark.json'));
-      if (!existsSync(jsonPath)) continue;
-      const expected = tsharkNbss(jsonPath);
+    for (const { name: file, pcap, tsharkJson } of oracleCaptures()) {
+      const expected = tsharkNbss(tsharkJson);
       const ours = new Map<string, { m: NbssMessage; length: number }[]>();
-      for (const s of tcpStreams(readFileSync(join(FIXTURES, file)))) {
-        const transport: NbssTransport | undefined = s.serverPort === 139 ? 'nbss' : s.serverPort === 445 ? 'direct' : undefined;
-        if (!transport) continue;
-        const f = new NbssFramer(transport);
-        f.push(s.bytes);
-        let list = ours.get(s.key);
-        if (!list) ours.set(s.key, (list = []));
-        for (let fr = f.next(); fr; fr = f.next()) list.push({ m: nbssMessageFromFrame(fr, transport), length: fr.length });
-        if (s.gaps) ours.delete(s.key); // cannot compare a stream with holes
+      for (const c of nbssMessages(pcap)) {
+        const key = directionKey(c);
+        let list = ours.get(key);
+        if (!list) ours.set(key, (list = []));
+        list.push({ m: nbssMessageFromFrame({ type: c.type, flags: c.flags, length: c.payload.length, payload: c.payload, offset: c.streamOffset }, c.transport), length: c.payload.length });
       }
+      for (const key of brokenDirections(pcap)) ours.delete(key); // cannot compare a stream with holes
       for (const [key, list] of ours) {
         const t = expected.get(key) ?? [];
         assert.equal(list.length, t.length, `${file} ${key}: message count`);

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { basename } from 'node:path';
 import fc from 'fast-check';
 import {
   AvId,
@@ -24,9 +23,9 @@ import {
 } from '../../src/codec/ntlmssp.js';
 import { isDecodeError } from '../../src/errors.js';
 import { assertDecoderTotal, roundTrip } from '../helpers/codec.js';
+import { oracleCaptures } from '../support/fixture-messages.js';
 import { tsharkFramesFromFile, type FrameFields } from '../support/tshark.js';
 
-const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 
 // ---------------------------------------------------------------------------------------------
 // messages built with our own encoder (no third-party bytes)
@@ -447,10 +446,10 @@ function tokenOf(f: FrameFields): Buffer | undefined {
 }
 
 function fixtureTokens(): { where: string; token: Buffer; fields: FrameFields }[] {
-  if (!existsSync(FIXTURES)) return [];
   const out: { where: string; token: Buffer; fields: FrameFields }[] = [];
-  for (const name of readdirSync(FIXTURES).filter((n) => n.endsWith('.tshark.json')).sort()) {
-    for (const [frame, fields] of tsharkFramesFromFile(FIXTURES + name)) {
+  for (const { tsharkJson } of oracleCaptures()) {
+    const name = basename(tsharkJson);
+    for (const [frame, fields] of tsharkFramesFromFile(tsharkJson)) {
       if (!fields.has('ntlmssp.messagetype')) continue;
       const token = tokenOf(fields);
       if (token) out.push({ where: `${name}#${frame}`, token, fields });

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   bitNames,
   decodeSmb1NegotiateResponse,
@@ -37,6 +36,7 @@ import {
 import { guidFromString } from '../../src/codec/smb2/guid.js';
 import { DecodeError, isDecodeError } from '../../src/errors.js';
 import { assertDecoderTotal, roundTrip } from '../helpers/codec.js';
+import { FIXTURES_DIR, oracleCaptures, smbPayloads } from '../support/fixture-messages.js';
 import { tsharkFramesFromFile, type FrameFields } from '../support/tshark.js';
 
 const hexOf = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -484,51 +484,6 @@ describe('smb1 decoders are total', () => {
 
 // ---------------------------------------------------------------- golden captures (fixtures/*.pcap)
 
-const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
-
-/** Minimal classic-pcap walker: Ethernet / Linux SLL / SLL2 / raw IPv4, TCP to or from 445/139. */
-function* smbPayloads(file: string): Generator<{ frame: number; msg: Uint8Array }> {
-  const b = readFileSync(file);
-  if (b.length < 24) return;
-  const magic = b.readUInt32LE(0);
-  const le = magic === 0xa1b2c3d4 || magic === 0xa1b23c4d;
-  if (!le && b.readUInt32BE(0) !== 0xa1b2c3d4 && b.readUInt32BE(0) !== 0xa1b23c4d) return; // not classic pcap
-  const u32 = (o: number): number => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
-  const linkType = u32(20);
-  let off = 24;
-  let frame = 0;
-  while (off + 16 <= b.length) {
-    const incl = u32(off + 8);
-    const pkt = b.subarray(off + 16, off + 16 + incl);
-    off += 16 + incl;
-    frame++;
-    let ip: number;
-    let etherType: number;
-    if (linkType === 1) { etherType = pkt.readUInt16BE(12); ip = 14; if (etherType === 0x8100) { etherType = pkt.readUInt16BE(16); ip = 18; } }
-    else if (linkType === 113) { etherType = pkt.readUInt16BE(14); ip = 16; }
-    else if (linkType === 276) { etherType = pkt.readUInt16BE(0); ip = 20; }
-    else if (linkType === 101 || linkType === 228) { etherType = 0x0800; ip = 0; }
-    else continue;
-    if (etherType !== 0x0800 || pkt.length < ip + 20 || pkt[ip + 9] !== 6) continue;
-    const ihl = (pkt[ip]! & 0x0f) * 4;
-    const totalLen = pkt.readUInt16BE(ip + 2);
-    const tcp = ip + ihl;
-    if (pkt.length < tcp + 20) continue;
-    const sport = pkt.readUInt16BE(tcp);
-    const dport = pkt.readUInt16BE(tcp + 2);
-    if (![445, 139].includes(sport) && ![445, 139].includes(dport)) continue;
-    const payload = pkt.subarray(tcp + (pkt[tcp + 12]! >> 4) * 4, ip + totalLen);
-    // one or more whole NBSS session messages; a partial one ends the segment
-    let p = 0;
-    while (p + 4 <= payload.length && payload[p] === 0x00) {
-      const len = (payload[p + 1]! << 16) | (payload[p + 2]! << 8) | payload[p + 3]!;
-      if (p + 4 + len > payload.length) break;
-      yield { frame, msg: payload.subarray(p + 4, p + 4 + len) };
-      p += 4 + len;
-    }
-  }
-}
-
 const num = (s: string | undefined): number | undefined => (s === undefined ? undefined : Number(s));
 
 /** tshark "Jan 12, 2018 10:09:33.753609900 UTC" → ISO with 7 fractional digits. */
@@ -632,9 +587,9 @@ function compareFrame(msg: Uint8Array, f: FrameFields, where: string): number {
 
 describe('smb1 facts from the lab captures', () => {
   function firstReply(file: string, command: number): Uint8Array | undefined {
-    const path = join(FIXTURES, file);
+    const path = join(FIXTURES_DIR, file);
     if (!existsSync(path)) return undefined;
-    for (const { msg } of smbPayloads(path)) {
+    for (const { message: msg } of smbPayloads(path)) {
       if (isSmb1(msg) && msg[4] === command && (msg[9]! & Smb1Flags.REPLY) !== 0) return msg;
     }
     return undefined;
@@ -664,19 +619,18 @@ describe('smb1 facts from the lab captures', () => {
 });
 
 describe('smb1 golden captures (fixtures/*.pcap vs tshark JSON)', function () {
-  const files = existsSync(FIXTURES) ? readdirSync(FIXTURES).filter((n) => n.endsWith('.pcap')) : [];
-  const withOracle = files.filter((n) => existsSync(join(FIXTURES, n.replace(/\.pcap$/, '.tshark.json'))));
+  const withOracle = oracleCaptures();
   if (withOracle.length === 0) {
     it('no fixture captures with tshark JSON yet', function () {
       this.skip();
     });
     return;
   }
-  for (const name of withOracle) {
+  for (const { name, pcap, tsharkJson } of withOracle) {
     it(`${name}: every single-message SMB1 frame matches tshark field by field`, function () {
-      const frames = tsharkFramesFromFile(join(FIXTURES, name.replace(/\.pcap$/, '.tshark.json')));
+      const frames = tsharkFramesFromFile(tsharkJson);
       const perFrame = new Map<number, Uint8Array[]>();
-      for (const { frame, msg } of smbPayloads(join(FIXTURES, name))) {
+      for (const { frame, message: msg } of smbPayloads(pcap)) {
         if (!isSmb1(msg)) continue;
         perFrame.set(frame, [...(perFrame.get(frame) ?? []), msg]);
       }

@@ -6,10 +6,10 @@
  */
 
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { assertDecoderTotal } from '../helpers/codec.js';
+import { fixtureCaptures, oracleCaptures, smbPayloads, type SmbPayload } from '../support/fixture-messages.js';
 import {
   decodeSmb2Messages,
   errorResponse,
@@ -27,107 +27,12 @@ import { filetimeToIso, hex } from '../../src/codec/reader.js';
 
 type Fields = Map<string, string[]>;
 
-// ---- a minimal capture walker: pcap/pcapng, Ethernet/SLL/SLL2/null/raw, IPv4/IPv6, TCP ----
-
-interface TcpPayload {
-  frame: number;
-  srcPort: number;
-  dstPort: number;
-  payload: Uint8Array;
-}
-
-function capturePackets(file: Uint8Array): { link: number; data: Uint8Array }[] {
-  const dv = new DataView(file.buffer, file.byteOffset, file.byteLength);
-  const packets: { link: number; data: Uint8Array }[] = [];
-  if (file.length < 24) return packets;
-  if (dv.getUint32(0, false) === 0x0a0d0d0a) {
-    let off = 0;
-    let le = true;
-    const links: number[] = [];
-    while (off + 12 <= file.length) {
-      if (dv.getUint32(off, true) === 0x0a0d0d0a) le = dv.getUint32(off + 8, true) === 0x1a2b3c4d;
-      const type = dv.getUint32(off, le);
-      const len = dv.getUint32(off + 4, le);
-      if (len < 12 || off + len > file.length) break;
-      if (type === 1) links.push(dv.getUint16(off + 8, le));
-      if (type === 6) {
-        const cap = dv.getUint32(off + 20, le);
-        packets.push({ link: links[dv.getUint32(off + 8, le)] ?? 1, data: file.subarray(off + 28, off + 28 + cap) });
-      }
-      off += len;
-    }
-    return packets;
-  }
-  const magic = dv.getUint32(0, false);
-  const le = magic === 0xd4c3b2a1 || magic === 0x4d3cb2a1;
-  const link = dv.getUint32(20, le) & 0xffff;
-  for (let off = 24; off + 16 <= file.length; ) {
-    const cap = dv.getUint32(off + 8, le);
-    if (off + 16 + cap > file.length) break;
-    packets.push({ link, data: file.subarray(off + 16, off + 16 + cap) });
-    off += 16 + cap;
-  }
-  return packets;
-}
-
-function tcpPayloads(file: Uint8Array): TcpPayload[] {
-  const out: TcpPayload[] = [];
-  capturePackets(file).forEach((p, i) => {
-    const d = p.data;
-    let ip = -1;
-    let etherType = 0;
-    if (p.link === 1 && d.length >= 14) {
-      etherType = (d[12]! << 8) | d[13]!;
-      ip = 14;
-      if (etherType === 0x8100 && d.length >= 18) {
-        etherType = (d[16]! << 8) | d[17]!;
-        ip = 18;
-      }
-    } else if (p.link === 113 && d.length >= 16) {
-      etherType = (d[14]! << 8) | d[15]!;
-      ip = 16;
-    } else if (p.link === 276 && d.length >= 20) {
-      etherType = (d[0]! << 8) | d[1]!;
-      ip = 20;
-    } else if ((p.link === 0 || p.link === 101) && d.length > 4) {
-      ip = p.link === 0 ? 4 : 0;
-      etherType = d[ip]! >> 4 === 6 ? 0x86dd : 0x0800;
-    }
-    if (ip < 0) return;
-    let tcp = -1;
-    let ipEnd = d.length;
-    if (etherType === 0x0800 && d.length >= ip + 20 && d[ip + 9] === 6) {
-      ipEnd = Math.min(d.length, ip + ((d[ip + 2]! << 8) | d[ip + 3]!));
-      tcp = ip + (d[ip]! & 0x0f) * 4;
-    } else if (etherType === 0x86dd && d.length >= ip + 40 && d[ip + 6] === 6) {
-      ipEnd = Math.min(d.length, ip + 40 + ((d[ip + 4]! << 8) | d[ip + 5]!));
-      tcp = ip + 40;
-    }
-    if (tcp < 0 || tcp + 20 > ipEnd) return;
-    const start = tcp + (d[tcp + 12]! >> 4) * 4;
-    if (start >= ipEnd) return;
-    out.push({ frame: i + 1, srcPort: (d[tcp]! << 8) | d[tcp + 1]!, dstPort: (d[tcp + 2]! << 8) | d[tcp + 3]!, payload: d.subarray(start, ipEnd) });
+/** SMB2 messages (payloads of NBSS session messages on 445/139, TCP reassembled) of a capture. */
+function smb2Payloads(file: string): SmbPayload[] {
+  return smbPayloads(file).filter(({ message }) => {
+    const kind = frameKind(message);
+    return kind === 'smb2' || kind === 'transform' || kind === 'compression';
   });
-  return out;
-}
-
-/** SMB2 messages (NBSS payloads) held whole in one TCP segment on 445/139. */
-function smb2Payloads(file: Uint8Array): { frame: number; message: Uint8Array }[] {
-  const out: { frame: number; message: Uint8Array }[] = [];
-  for (const p of tcpPayloads(file)) {
-    if (![p.srcPort, p.dstPort].some((x) => x === 445 || x === 139)) continue;
-    const b = p.payload;
-    for (let off = 0; off + 4 <= b.length; ) {
-      if (b[off] !== 0) break; // not a session message
-      const len = ((b[off + 1]! & 1) << 16) | (b[off + 2]! << 8) | b[off + 3]!;
-      if (off + 4 + len > b.length) break;
-      const message = b.subarray(off + 4, off + 4 + len);
-      const kind = frameKind(message);
-      if (kind === 'smb2' || kind === 'transform' || kind === 'compression') out.push({ frame: p.frame, message });
-      off += 4 + len;
-    }
-  }
-  return out;
 }
 
 // ---- tshark JSON, flattened: field name -> values in order ----
@@ -317,23 +222,16 @@ interface Capture {
 }
 
 function captures(): Capture[] {
-  const out: Capture[] = [];
-  const fixtures = new URL('../../fixtures/', import.meta.url).pathname;
-  if (existsSync(fixtures)) {
-    for (const n of readdirSync(fixtures).sort()) {
-      if (!n.endsWith('.pcap') && !n.endsWith('.pcapng')) continue;
-      const json = join(fixtures, n.replace(/\.pcap(ng)?$/, '.tshark.json'));
-      if (!existsSync(json)) continue;
-      out.push({ name: n, pcap: join(fixtures, n), frames: () => flatten(JSON.parse(readFileSync(json, 'utf8')) as unknown[]) });
-    }
-  }
+  const out: Capture[] = oracleCaptures().map(({ name, pcap, tsharkJson }) => ({
+    name,
+    pcap,
+    frames: () => flatten(JSON.parse(readFileSync(tsharkJson, 'utf8')) as unknown[]),
+  }));
   const extra = process.env['SMB2_ORACLE_DIR'];
-  if (extra && existsSync(extra)) {
-    for (const n of readdirSync(extra).sort()) {
-      if (!n.endsWith('.pcap') && !n.endsWith('.pcapng')) continue;
-      const pcap = join(extra, n);
+  if (extra) {
+    for (const { name, pcap } of fixtureCaptures(extra)) {
       out.push({
-        name: `oracle:${n}`,
+        name: `oracle:${name}`,
         pcap,
         frames: () => {
           const r = spawnSync('tshark', ['-r', pcap, '-n', '-Y', 'smb2', '-T', 'json', '--no-duplicate-keys'], { encoding: 'utf8', maxBuffer: 1 << 30 });
@@ -354,7 +252,7 @@ describe('smb2 golden captures (tshark as oracle)', () => {
     return;
   }
   for (const c of all) {
-    const messages = smb2Payloads(readFileSync(c.pcap));
+    const messages = smb2Payloads(c.pcap);
     if (messages.length === 0) continue;
     it(`${c.name}: ${messages.length} SMB2 messages agree with tshark and re-encode byte for byte`, () => {
       const frames = c.frames();
@@ -395,7 +293,7 @@ describe('smb2 golden: Samba facts from the fixture captures', () => {
   const find = (prefix: string): Smb2Message[] => {
     const c = fixtures.find((x) => x.name.startsWith(prefix));
     if (!c) return [];
-    return smb2Payloads(readFileSync(c.pcap)).flatMap((m) => decodeSmb2Messages(m.message));
+    return smb2Payloads(c.pcap).flatMap((m) => decodeSmb2Messages(m.message));
   };
 
   it('smbclient to the signing-mandatory host: 3.1.1, SecurityMode 0x03, ServerGuid = NetBIOS name, contexts answered', function () {

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { derApplication, derContext, derOctetString, derOid, derSequence } from '../../src/codec/der.js';
 import { ntlmNegotiateMessage } from '../../src/codec/ntlmssp.js';
 import {
@@ -20,9 +18,9 @@ import {
 } from '../../src/codec/spnego.js';
 import { isDecodeError } from '../../src/errors.js';
 import { assertDecoderTotal, roundTrip } from '../helpers/codec.js';
+import { oracleCaptures, smbPayloads } from '../support/fixture-messages.js';
 import { tsharkFramesFromFile, type FrameFields } from '../support/tshark.js';
 
-const FIXTURES = fileURLToPath(new URL('../../fixtures/', import.meta.url));
 const hx = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 const NTLM_NEG = ntlmNegotiateMessage();
@@ -154,45 +152,10 @@ describe('spnego: decodeSecurityBlob / findNtlmssp', () => {
 // ---------------------------------------------------------------------------------------------
 // golden: security blobs from the project's own Samba captures, checked against tshark's JSON
 
-/**
- * Minimal classic-pcap walker for the fixtures (Ethernet, IPv4/IPv6, TCP 445/139, one complete NBSS
- * message per segment): yields the SMB1/SMB2 security blobs of NEGOTIATE and SESSION_SETUP.
- */
-function* pcapSecurityBlobs(file: Uint8Array): Generator<{ frame: number; smb: 1 | 2; blob: Uint8Array }> {
-  const d = Buffer.from(file.buffer, file.byteOffset, file.length);
-  const magic = d.readUInt32LE(0);
-  const le = magic === 0xa1b2c3d4 || magic === 0xa1b23c4d;
-  const u32 = (o: number) => (le ? d.readUInt32LE(o) : d.readUInt32BE(o));
-  if (u32(20) !== 1) return; // LINKTYPE_ETHERNET only
-  let p = 24;
-  for (let frame = 1; p + 16 <= d.length; frame++) {
-    const incl = u32(p + 8);
-    const pkt = d.subarray(p + 16, p + 16 + incl);
-    p += 16 + incl;
-    let o = 12;
-    let etype = pkt.readUInt16BE(o);
-    while (etype === 0x8100) {
-      o += 4;
-      etype = pkt.readUInt16BE(o);
-    }
-    o += 2;
-    let tcp: number;
-    let ipEnd: number;
-    if (etype === 0x0800 && pkt[o + 9] === 6) {
-      tcp = o + (pkt[o]! & 0x0f) * 4;
-      ipEnd = o + pkt.readUInt16BE(o + 2);
-    } else if (etype === 0x86dd && pkt[o + 6] === 6) {
-      tcp = o + 40;
-      ipEnd = tcp + pkt.readUInt16BE(o + 4);
-    } else continue;
-    const sport = pkt.readUInt16BE(tcp);
-    const dport = pkt.readUInt16BE(tcp + 2);
-    if (![sport, dport].some((x) => x === 445 || x === 139)) continue;
-    const pay = pkt.subarray(tcp + (pkt[tcp + 12]! >> 4) * 4, ipEnd);
-    if (pay.length < 8 || pay[0] !== 0x00) continue;
-    const len = ((pay[1]! & 0x01) << 16) | (pay[2]! << 8) | pay[3]!;
-    if (len !== pay.length - 4) continue; // segmented or several messages: not needed for the fixtures
-    const smb = pay.subarray(4);
+/** The SMB1/SMB2 security blobs of NEGOTIATE and SESSION_SETUP in a capture's SMB messages. */
+function* pcapSecurityBlobs(file: string): Generator<{ frame: number; smb: 1 | 2; blob: Uint8Array }> {
+  for (const { frame, message } of smbPayloads(file)) {
+    const smb = Buffer.from(message.buffer, message.byteOffset, message.length);
     if (smb[0] === 0xfe && smb.toString('latin1', 1, 4) === 'SMB' && smb.length >= 64) {
       const cmd = smb.readUInt16LE(12);
       const response = (smb.readUInt32LE(16) & 1) !== 0;
@@ -233,12 +196,9 @@ let goldenCache: Golden[] | undefined;
 function goldenBlobs(): Golden[] {
   if (goldenCache) return goldenCache;
   goldenCache = [];
-  if (!existsSync(FIXTURES)) return goldenCache;
-  for (const name of readdirSync(FIXTURES).filter((n) => n.endsWith('.pcap')).sort()) {
-    const json = FIXTURES + name.replace(/\.pcap$/, '.tshark.json');
-    if (!existsSync(json)) continue;
-    const frames = tsharkFramesFromFile(json);
-    for (const { frame, smb, blob } of pcapSecurityBlobs(readFileSync(FIXTURES + name))) {
+  for (const { name, pcap, tsharkJson } of oracleCaptures()) {
+    const frames = tsharkFramesFromFile(tsharkJson);
+    for (const { frame, smb, blob } of pcapSecurityBlobs(pcap)) {
       const fields = frames.get(frame);
       if (fields) goldenCache.push({ where: `${name}#${frame}/smb${smb}`, blob, fields });
     }
@@ -284,11 +244,11 @@ describe('spnego: golden blobs from fixtures/*.pcap (Samba 4.17) vs tshark JSON'
       assert.ok(theirs.includes(hx(blob)), `${where}: blob`);
     }
     // and it misses none of the non-empty blobs tshark saw
-    for (const name of readdirSync(FIXTURES).filter((n) => n.endsWith('.tshark.json'))) {
-      for (const [frame, fields] of tsharkFramesFromFile(FIXTURES + name)) {
+    for (const { name, tsharkJson } of oracleCaptures()) {
+      for (const [frame, fields] of tsharkFramesFromFile(tsharkJson)) {
         const theirs = [...(fields.get('smb2.security_blob') ?? []), ...(fields.get('smb.security_blob') ?? [])].filter((v) => v !== '');
         if (theirs.length === 0) continue;
-        const mine = goldenBlobs().filter((g) => g.where.startsWith(`${name.replace('.tshark.json', '.pcap')}#${frame}/`));
+        const mine = goldenBlobs().filter((g) => g.where.startsWith(`${name}#${frame}/`));
         assert.equal(mine.length, theirs.length, `${name}#${frame}: blobs found`);
       }
     }

@@ -2,6 +2,7 @@
  * SMB1 (CIFS) constants by name: MS-CIFS §2.2.2 (commands, flags, errors, subcommands) with the
  * MS-SMB §2.2 additions. Unknown values survive as numbers; these tables only give them names.
  */
+import { hexOf, nameOf, nameOrHex } from '../names.js';
 
 /** `\xFFSMB` as a big-endian u32 (MS-CIFS §2.2.3.1 Protocol). */
 export const SMB1_PROTOCOL_ID = 0xff534d42;
@@ -351,44 +352,22 @@ export const Smb1Dialect = {
 /** DialectIndex meaning "none of the offered dialects" (MS-CIFS §2.2.4.52.2). */
 export const NO_DIALECT = 0xffff;
 
-/** Name of `value` in an `as const` table, or undefined. */
-export function nameOf<T extends Record<string, number>>(table: T, value: number): (keyof T & string) | undefined {
-  for (const k in table) if (table[k] === value) return k;
-  return undefined;
-}
-
-/**
- * Names of the bits set in `value`, in ascending bit order; bits the table does not know come out
- * as `0x…` so nothing is silently dropped.
- */
-export function bitNames(table: Record<string, number>, value: number): string[] {
-  const out: string[] = [];
-  let rest = value >>> 0;
-  for (let bit = 0; bit < 32; bit++) {
-    const m = (1 << bit) >>> 0;
-    if ((rest & m) === 0) continue;
-    let name: string | undefined;
-    for (const k in table) if (table[k] === m) name = k;
-    out.push(name ?? `0x${m.toString(16).padStart(bit < 16 ? 4 : 8, '0')}`);
-    rest = (rest & ~m) >>> 0;
-  }
-  return out;
-}
+export { bitNames, nameOf } from '../names.js';
 
 /** `SMB_COM_` name of a command, or `0x..` when unknown. */
 export function smb1CommandName(code: number): string {
-  return nameOf(Smb1Command, code) ?? `0x${code.toString(16).padStart(2, '0')}`;
+  return nameOrHex(Smb1Command, code, 2);
 }
 
 /** `ERRDOS/ERRbadfile`-style name of a DOS error (class byte, code word). */
 export function dosErrorName(errorClass: number, errorCode: number): string {
   if (errorClass === 0 && errorCode === 0) return 'SUCCESS';
-  const cls = nameOf(DosErrorClass, errorClass) ?? `0x${errorClass.toString(16).padStart(2, '0')}`;
+  const cls = nameOrHex(DosErrorClass, errorClass, 2);
   const table: Record<string, number> | undefined =
     errorClass === DosErrorClass.ERRDOS ? DosErrorCode
       : errorClass === DosErrorClass.ERRSRV ? SrvErrorCode
         : errorClass === DosErrorClass.ERRHRD ? HrdErrorCode
           : undefined;
-  const code = (table && nameOf(table, errorCode)) ?? `0x${errorCode.toString(16).padStart(4, '0')}`;
+  const code = (table && nameOf(table, errorCode)) ?? hexOf(errorCode, 4);
   return `${cls}/${code}`;
 }

@@ -148,6 +148,20 @@ function setIf<T extends object, K extends keyof T>(o: T, k: K, v: T[K] | undefi
   if (v !== undefined) o[k] = v;
 }
 
+type StringField = 'accountName' | 'primaryDomain' | 'nativeOs' | 'nativeLanMan';
+
+/**
+ * The tail of the Bytes block: the strings in `fields` order (those the sender left out stay
+ * absent), then whatever follows as `extra`.
+ */
+function readTail<T extends { extra: Uint8Array } & Partial<Record<StringField, string>>>(v: T, d: ByteReader, unicode: boolean, fields: readonly StringField[]): T {
+  readStrings(d, unicode, fields.length).forEach((s, i) => {
+    (v as Partial<Record<StringField, string>>)[fields[i]!] = s;
+  });
+  v.extra = d.bytes(d.remaining, 'Bytes');
+  return v;
+}
+
 // ---------------------------------------------------------------- request
 
 function decodeRequest(buf: Uint8Array, offset = 0, end = buf.length): Smb1SessionSetupRequest {
@@ -175,12 +189,7 @@ function decodeRequest(buf: Uint8Array, offset = 0, end = buf.length): Smb1Sessi
       form: 'extended', wordCount: 12, ...common, reserved, capabilities, capabilityNames: bitNames(Smb1Capabilities, capabilities),
       securityBlob: d.bytes(blobLen, 'SecurityBlob'),
     };
-    const [os, lm, dom] = readStrings(d, unicode, 3);
-    setIf(v, 'nativeOs', os);
-    setIf(v, 'nativeLanMan', lm);
-    setIf(v, 'primaryDomain', dom);
-    v.extra = d.bytes(d.remaining, 'Bytes');
-    return v;
+    return readTail(v, d, unicode, ['nativeOs', 'nativeLanMan', 'primaryDomain']);
   }
   if (wc === 13) {
     const oemLen = p.u16le('OEMPasswordLen');
@@ -192,26 +201,14 @@ function decodeRequest(buf: Uint8Array, offset = 0, end = buf.length): Smb1Sessi
       oemPassword: d.bytes(oemLen, 'OEMPassword'),
       unicodePassword: d.bytes(uniLen, 'UnicodePassword'),
     };
-    const [acct, dom, os, lm] = readStrings(d, unicode, 4);
-    setIf(v, 'accountName', acct);
-    setIf(v, 'primaryDomain', dom);
-    setIf(v, 'nativeOs', os);
-    setIf(v, 'nativeLanMan', lm);
-    v.extra = d.bytes(d.remaining, 'Bytes');
-    return v;
+    return readTail(v, d, unicode, ['accountName', 'primaryDomain', 'nativeOs', 'nativeLanMan']);
   }
   const pwLen = p.u16le('PasswordLen');
   const reserved = p.u32le('Reserved');
   const v: Smb1SessionSetupRequestLanman = {
     form: 'lanman', wordCount: 10, ...common, reserved, password: d.bytes(pwLen, 'Password'),
   };
-  const [acct, dom, os, lm] = readStrings(d, unicode, 4);
-  setIf(v, 'accountName', acct);
-  setIf(v, 'primaryDomain', dom);
-  setIf(v, 'nativeOs', os);
-  setIf(v, 'nativeLanMan', lm);
-  v.extra = d.bytes(d.remaining, 'Bytes');
-  return v;
+  return readTail(v, d, unicode, ['accountName', 'primaryDomain', 'nativeOs', 'nativeLanMan']);
 }
 
 function encodeRequest(v: Smb1SessionSetupRequest): Uint8Array {
@@ -312,12 +309,7 @@ function decodeResponse(buf: Uint8Array, offset = 0, end = buf.length): Smb1Sess
   } else {
     v = { form: 'nt', wordCount: 3, ...common };
   }
-  const [os, lm, dom] = readStrings(d, isUnicode(header), 3);
-  setIf(v, 'nativeOs', os);
-  setIf(v, 'nativeLanMan', lm);
-  setIf(v, 'primaryDomain', dom);
-  v.extra = d.bytes(d.remaining, 'Bytes');
-  return v;
+  return readTail(v, d, isUnicode(header), ['nativeOs', 'nativeLanMan', 'primaryDomain']);
 }
 
 function encodeResponse(v: Smb1SessionSetupResponse): Uint8Array {

@@ -2,6 +2,7 @@
  * SMB2/3 numbers (MS-SMB2 §2.2) as `as const` tables, and the helpers that name them. Unknown
  * values never disappear: enum names fall back to hex, flag lists keep the unnamed bits as hex.
  */
+import { bitNames, hexOf, nameOrHex, type NameTable } from '../names.js';
 
 /** ProtocolId of an SMB2 header, `\xFESMB`, read big-endian. */
 export const SMB2_PROTOCOL_ID = 0xfe534d42;
@@ -10,7 +11,7 @@ export const SMB2_TRANSFORM_PROTOCOL_ID = 0xfd534d42;
 /** ProtocolId of an SMB2 COMPRESSION_TRANSFORM_HEADER, `\xFCSMB`. */
 export const SMB2_COMPRESSION_PROTOCOL_ID = 0xfc534d42;
 /** ProtocolId of an SMB1 header, `\xFFSMB` (not decoded here). */
-export const SMB1_PROTOCOL_ID = 0xff534d42;
+export { SMB1_PROTOCOL_ID } from '../smb1/constants.js';
 
 export const SMB2_HEADER_SIZE = 64;
 
@@ -192,12 +193,11 @@ export const CompressionTransformFlags = {
   CHAINED: 0x0001,
 } as const;
 
-type Table = Readonly<Record<string, number>>;
+type Table = NameTable;
 
 /** Name of `value` in `table`, else `0x` + hex (4 digits, 8 when wider). */
 export function enumName(table: Table, value: number): string {
-  for (const [k, v] of Object.entries(table)) if (v === value) return k;
-  return value > 0xffff ? hex32(value) : hex16(value);
+  return nameOrHex(table, value, value > 0xffff ? 8 : 4);
 }
 
 /**
@@ -205,16 +205,7 @@ export function enumName(table: Table, value: number): string {
  * kept as one `0x…` entry so nothing is silently dropped.
  */
 export function flagNames(table: Table, value: number): string[] {
-  const out: string[] = [];
-  let rest = value >>> 0;
-  for (const [k, v] of Object.entries(table)) {
-    if (v !== 0 && (v & (v - 1)) === 0 && (rest & v) !== 0) {
-      out.push(k);
-      rest = (rest & ~v) >>> 0;
-    }
-  }
-  if (rest !== 0) out.push(hex32(rest));
-  return out;
+  return bitNames(table, value, 'combined');
 }
 
 export function commandName(c: number): string {
@@ -238,9 +229,9 @@ export function securityModeNames(m: number): string[] {
 }
 
 export function hex16(v: number): string {
-  return `0x${(v >>> 0).toString(16).padStart(4, '0')}`;
+  return hexOf(v, 4);
 }
 
 export function hex32(v: number): string {
-  return `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
+  return hexOf(v, 8);
 }

@@ -1,0 +1,340 @@
+/**
+ * The `smbprobe` command line: parse and validate everything first (exit 2 before any packet),
+ * then call the library. User-facing output goes to stdout or -o; warnings and the progress line
+ * to stderr; logs only through `debug` (DEBUG=smbprobe:*).
+ */
+import { readFileSync } from 'node:fs';
+import { access } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError, Option } from 'commander';
+import createDebug from 'debug';
+import { captureMessages } from '../capture/messages.js';
+import { createFormatter, type OutputFormat } from '../output/formats.js';
+import { jsonSafe, messageLine } from '../output/messages.js';
+import { MessageDecoder, type DecodedMessage } from '../passive/decode.js';
+import type { SmbTarget } from '../probe/smb.js';
+import { hasFinding } from '../scan/findings.js';
+import { scan, type ScanDeps, type ScanMode } from '../scan/scan.js';
+import { prepareTargets, targetStream, TargetError, type Resolver } from '../scan/targets.js';
+import { escapeControl } from '../output/escape.js';
+import {
+  collect,
+  intParser,
+  parseDuration,
+  parseFailOn,
+  parseFormat,
+  parsePcapFormat,
+  parsePort,
+  parsePorts,
+  parseRate,
+  rewriteArgv,
+} from './options.js';
+import { Progress } from './progress.js';
+import { fileSink, stdoutSink, type Sink } from './sink.js';
+
+const log = createDebug('smbprobe:cli');
+
+export const EXIT = { OK: 0, FINDING: 1, USAGE: 2, RUNTIME: 3, INTERRUPTED: 130 } as const;
+
+/** The package root (works from src/cli and from dist/cli). */
+const PACKAGE_ROOT = new URL('../../', import.meta.url);
+export const DEFAULT_PCAP = fileURLToPath(new URL('fixtures/nt1__nmap.pcap', PACKAGE_ROOT));
+
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('package.json', PACKAGE_ROOT), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  stdin: NodeJS.ReadableStream;
+  /** Interrupt (SIGINT) wiring; the bin passes process signals, tests pass nothing. */
+  onInterrupt?: (handler: () => void) => () => void;
+  /** Test seams. */
+  deps?: ScanDeps;
+  resolver?: Resolver;
+}
+
+interface ScanCliOptions {
+  ports?: SmbTarget[];
+  nbstatPort?: number;
+  timeout?: number;
+  retries?: number;
+  rate?: number;
+  concurrency: number;
+  hostTimeout?: number;
+  ntlm: boolean;
+  format: OutputFormat;
+  output?: string;
+  failOn?: string[];
+  shard?: string;
+  progress: boolean;
+  verbose?: boolean;
+  inputList?: string;
+  exclude?: string[];
+  excludeFile?: string;
+  dryRun?: boolean;
+}
+
+const SCAN_EXAMPLES = `
+Targets: IPv4/IPv6 addresses, CIDR (192.0.2.0/24, 2001:db8::/120), octet ranges and lists
+(10.0.0.1-20, 10.0.1-3.1-254, 10.0.0.1,5,9, 10.0.0.*), host names, -iL FILE (- for stdin).
+
+Examples:
+  $ smbprobe scan 192.0.2.0/24
+  $ smbprobe scan -iL hosts.txt --exclude 192.0.2.1 --format ndjson -o results.ndjson
+  $ smbprobe scan 10.0.0.0/16 --shard 1/4 --concurrency 256 --rate 2000
+  $ smbprobe smb fileserver.example --no-ntlm --fail-on smb1-enabled,signing-not-required
+  $ smbprobe nbstat 192.0.2.10-40 -v
+  $ smbprobe scan 10.0.1-3.1-254 --dry-run | wc -l
+
+Exit codes: 0 done; 1 a --fail-on finding is present; 2 bad usage or targets (nothing sent);
+3 failure at run time; 130 interrupted.`;
+
+class Usage extends Error {}
+
+function addScanOptions(cmd: Command): Command {
+  return cmd
+    .argument('[targets...]', 'addresses, CIDR blocks, ranges, host names')
+    .addOption(new Option('--input-list <file>', 'read targets from FILE (also -iL FILE; - for stdin)'))
+    .option('--exclude <targets>', 'skip these targets (comma separated; repeatable)', collect)
+    .option('--exclude-file <file>', 'skip the targets listed in FILE')
+    .option('--shard <K/N>', 'probe only shard K of N (a stable partition by address)')
+    .option('--ports <list>', 'SMB ports: PORT[/direct|/nbss],... (default 445,139; 139 is NBSS)', parsePorts)
+    .option('--nbstat-port <port>', 'UDP port for NBSTAT queries (default 137)', parsePort)
+    .option('--timeout <duration>', 'per-attempt UDP timeout and TCP connect/idle timeout (ms, or 2s ...)', parseDuration)
+    .option('--retries <n>', 'NBSTAT retransmissions (default 2)', intParser('retries', 0, 10))
+    .option('--rate <pps>', 'global UDP packet rate cap, packets per second', parseRate)
+    .option('--concurrency <n>', 'hosts probed at once', intParser('concurrency', 1, 4096), 64)
+    .option('--host-timeout <duration>', 'total deadline per host (default 60s)', parseDuration)
+    .option('--no-ntlm', 'skip the anonymous NTLM session setup (host facts)')
+    .option('--format <format>', 'table, json, ndjson or csv', parseFormat, 'table' as OutputFormat)
+    .option('-o, --output <file>', 'write results to FILE (atomically: temp file + rename)')
+    .option('--fail-on <ids>', 'exit 1 when any host has one of these findings (comma separated)', parseFailOn)
+    .option('--no-progress', 'no progress line on stderr')
+    .option('-v, --verbose', 'table: name table, dialects, evidence and errors under each host')
+    .option('--dry-run', 'print the expanded target addresses and send nothing')
+    .addHelpText('after', SCAN_EXAMPLES);
+}
+
+async function runScan(mode: ScanMode, targets: string[], o: ScanCliOptions, io: CliIo): Promise<number> {
+  // 1. everything validated before anything is resolved or sent
+  let prepared;
+  try {
+    prepared = await prepareTargets({
+      targets,
+      ...(o.inputList !== undefined ? { inputList: o.inputList } : {}),
+      ...(o.exclude ? { exclude: o.exclude } : {}),
+      ...(o.excludeFile !== undefined ? { excludeFile: o.excludeFile } : {}),
+      ...(o.shard !== undefined ? { shard: o.shard } : {}),
+      stdin: io.stdin,
+    });
+  } catch (e) {
+    if (e instanceof TargetError) throw new Usage(e.message);
+    throw e;
+  }
+  let unresolved = 0;
+  const ac = new AbortController();
+  const stream = targetStream(prepared, {
+    ...(io.resolver ? { resolver: io.resolver } : {}),
+    signal: ac.signal,
+    onUnresolved: (u) => {
+      unresolved++;
+      io.stderr.write(`smbprobe: warning: failed to resolve ${JSON.stringify(escapeControl(u.host))} (${escapeControl(u.message)}); skipped\n`);
+    },
+    onMultipleAddresses: (host, used, all) => log('%s resolved to %d addresses, using %s', host, all.length, used),
+  });
+
+  if (o.dryRun) {
+    const sink = o.output !== undefined ? await fileSink(o.output) : stdoutSink(io.stdout);
+    let n = 0;
+    for await (const t of stream) {
+      n++;
+      await sink.write(t.host === t.address ? `${t.address}\n` : `${t.address}\t${t.host}\n`);
+    }
+    await sink.close(true);
+    return n === 0 && unresolved > 0 ? EXIT.USAGE : EXIT.OK;
+  }
+
+  let sink: Sink;
+  try {
+    sink = o.output !== undefined ? await fileSink(o.output) : stdoutSink(io.stdout);
+  } catch (e) {
+    throw new Usage(`cannot write ${JSON.stringify(o.output)}: ${(e as Error).message}`);
+  }
+  const formatter = createFormatter(o.format, { verbose: o.verbose ?? false });
+  const progress = new Progress(io.stderr, prepared.size, o.progress && io.stderr.isTTY === true);
+  const failOn = new Set(o.failOn ?? []);
+  let failed = false;
+  let hosts = 0;
+  let interrupted = false;
+  const off = io.onInterrupt?.(() => {
+    interrupted = true;
+    ac.abort(new Error('interrupted'));
+  });
+  try {
+    await sink.write(formatter.begin());
+    for await (const r of scan(stream, {
+      mode,
+      ...(o.ports ? { ports: o.ports } : {}),
+      ...(o.nbstatPort !== undefined ? { nbstatPort: o.nbstatPort } : {}),
+      ...(o.timeout !== undefined ? { timeoutMs: o.timeout } : {}),
+      ...(o.retries !== undefined ? { retries: o.retries } : {}),
+      ...(o.rate !== undefined ? { rate: o.rate } : {}),
+      ...(o.hostTimeout !== undefined ? { hostTimeoutMs: o.hostTimeout } : {}),
+      concurrency: o.concurrency,
+      ntlm: o.ntlm,
+      signal: ac.signal,
+      ...(io.deps ? { deps: io.deps } : {}),
+    })) {
+      hosts++;
+      if (hasFinding(r.findings, failOn)) failed = true;
+      if (sink.tty) progress.clear();
+      await sink.write(formatter.host(r));
+      progress.host(r.findings.length);
+    }
+    progress.clear();
+    await sink.write(formatter.end());
+    await sink.close(true);
+  } catch (e) {
+    progress.clear();
+    // keep what was written well-formed where we can, then report
+    await sink.write(formatter.end()).catch(() => {});
+    await sink.close(false).catch(() => {});
+    throw e;
+  } finally {
+    off?.();
+  }
+  if (interrupted) {
+    io.stderr.write(`smbprobe: interrupted after ${hosts} host${hosts === 1 ? '' : 's'}\n`);
+    return EXIT.INTERRUPTED;
+  }
+  if (hosts === 0 && unresolved > 0) {
+    io.stderr.write('smbprobe: no target could be resolved; nothing was sent\n');
+    return EXIT.USAGE;
+  }
+  return failed ? EXIT.FINDING : EXIT.OK;
+}
+
+async function runPcap(files: string[], o: { format: 'table' | 'json' | 'ndjson'; output?: string }, io: CliIo): Promise<number> {
+  const list = files.length > 0 ? files : [DEFAULT_PCAP];
+  for (const f of list) {
+    try {
+      await access(f);
+    } catch (e) {
+      throw new Usage(`cannot read capture ${JSON.stringify(f)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+  const sink = o.output !== undefined ? await fileSink(o.output) : stdoutSink(io.stdout);
+  let exit: number = EXIT.OK;
+  let n = 0;
+  const withFile = list.length > 1;
+  try {
+    if (o.format === 'json') await sink.write('[');
+    for (const file of list) {
+      if (o.format === 'table' && withFile) await sink.write(`== ${escapeControl(file)}\n`);
+      const dec = new MessageDecoder();
+      for await (const app of captureMessages(file)) {
+        for (const m of dec.decode(app)) {
+          if (m.kind === 'capture-error' && m.scope === 'capture') {
+            io.stderr.write(
+              `smbprobe: ${escapeControl(file)}: capture unreadable at file offset ${m.error.offset} (after frame ${m.meta.frame ?? 0}): ${m.error.code} ${m.error.protocol} ${m.error.field}\n`,
+            );
+            exit = EXIT.RUNTIME;
+            continue;
+          }
+          await sink.write(render(m, o.format, withFile ? file : undefined, n++));
+        }
+      }
+    }
+    if (o.format === 'json') await sink.write(n === 0 ? ']\n' : '\n]\n');
+    await sink.close(true);
+  } catch (e) {
+    await sink.close(false).catch(() => {});
+    throw e;
+  }
+  return exit;
+}
+
+function render(m: DecodedMessage, format: 'table' | 'json' | 'ndjson', file: string | undefined, index: number): string {
+  if (format === 'table') return `${messageLine(m)}\n`;
+  const v = jsonSafe(file !== undefined ? { file, ...m } : m);
+  return format === 'ndjson' ? `${JSON.stringify(v)}\n` : `${index === 0 ? '' : ','}\n  ${JSON.stringify(v)}`;
+}
+
+/** Build the commander program; `result` receives the exit code of the command that ran. */
+export function buildProgram(io: CliIo, result: { code: number }): Command {
+  const program = new Command('smbprobe');
+  program
+    .description('NetBIOS/SMB probe: name tables, every SMB dialect on 445 and 139, signing, host facts and an SMBv1 verdict')
+    .version(packageVersion(), '--version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .showSuggestionAfterError(false)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => void io.stdout.write(s),
+      writeErr: (s) => void io.stderr.write(s),
+      outputError: (s, write) => write(`smbprobe: ${s.replace(/^error: /, '').trimEnd()}\n`),
+    })
+    .addHelpText('after', SCAN_EXAMPLES);
+
+  const modes: Array<[ScanMode, string]> = [
+    ['scan', 'NBSTAT + SMB dialects/signing/SMBv1 on each port + NTLM host facts'],
+    ['nbstat', 'only the NetBIOS node status (name table, MAC) over UDP 137'],
+    ['smb', 'only SMB (445 and 139): dialects, signing, SMBv1, NTLM host facts unless --no-ntlm'],
+  ];
+  for (const [mode, desc] of modes) {
+    const cmd = addScanOptions(program.command(mode).description(desc));
+    cmd.exitOverride().configureOutput(program.configureOutput());
+    cmd.action(async (targets: string[], o: ScanCliOptions) => {
+      result.code = await runScan(mode, targets, o, io);
+    });
+  }
+  const pcap = program
+    .command('pcap')
+    .description('decode a capture (pcap or pcapng): one line per NetBIOS/SMB message')
+    .argument('[files...]', 'capture files (default: the bundled fixtures/nt1__nmap.pcap)')
+    .option('--format <format>', 'table, json or ndjson', parsePcapFormat, 'table' as const)
+    .option('-o, --output <file>', 'write to FILE (atomically)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ smbprobe pcap
+  $ smbprobe pcap capture.pcapng --format ndjson | jq .kind
+
+A truncated or corrupt capture prints what decoded, then one stderr line naming the file offset; exit 3.`,
+    );
+  pcap.exitOverride().configureOutput(program.configureOutput());
+  pcap.action(async (files: string[], o: { format: 'table' | 'json' | 'ndjson'; output?: string }) => {
+    result.code = await runPcap(files, o, io);
+  });
+  return program;
+}
+
+/** Run the CLI; resolves to the exit code (never calls process.exit). */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const result = { code: EXIT.OK as number };
+  const program = buildProgram(io, result);
+  try {
+    await program.parseAsync(rewriteArgv(argv), { from: 'user' });
+    return result.code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return EXIT.OK;
+      if (e.code === 'commander.executeSubCommandAsync') return EXIT.OK;
+      return EXIT.USAGE;
+    }
+    if (e instanceof Usage) {
+      io.stderr.write(`smbprobe: ${e.message}\n`);
+      return EXIT.USAGE;
+    }
+    io.stderr.write(`smbprobe: ${escapeControl(e instanceof Error ? e.message : String(e))}\n`);
+    log('run-time failure: %O', e);
+    return EXIT.RUNTIME;
+  }
+}
