@@ -152,7 +152,9 @@ function hostName(r: HostResult): string | null {
   return r.ntlm?.netbiosComputer ?? r.nbstat?.computerName ?? null;
 }
 function hostDomain(r: HostResult): string | null {
-  return r.ntlm?.netbiosDomain ?? r.ntlm?.dnsDomain ?? r.nbstat?.workgroup ?? r.smb?.primaryDomain ?? null;
+  // outside a domain the NTLM NetBIOS domain is just the computer name again: the workgroup says more
+  const ntlmDomain = r.ntlm?.netbiosDomain && r.ntlm.netbiosDomain !== r.ntlm.netbiosComputer ? r.ntlm.netbiosDomain : null;
+  return ntlmDomain ?? (r.ntlm?.dnsDomain || null) ?? r.nbstat?.workgroup ?? r.smb?.primaryDomain ?? r.ntlm?.netbiosDomain ?? null;
 }
 function hostOs(r: HostResult): string | null {
   if (r.ntlm?.osVersion) return `Windows NT ${r.ntlm.osVersion}`;

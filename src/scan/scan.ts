@@ -291,6 +291,8 @@ export async function* scan(targets: AsyncIterable<Target> | Iterable<Target>, o
     opts.mode === 'smb'
       ? undefined
       : deps.createNbstatScanner({
+          // one connected socket per query in flight, so an ICMP port unreachable says "closed"
+          detectUnreachable: true,
           ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
           ...(opts.retries !== undefined ? { retries: opts.retries } : {}),
           ...(opts.rate !== undefined ? { rate: opts.rate } : {}),
