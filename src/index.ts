@@ -23,4 +23,6 @@ export { decodeFrame, type DecodedFrame } from './codec/net/frame.js';
 export { CaptureDecoder, captureMessages, captureMessagesBuffer, type AppMessage } from './capture/messages.js';
 export { MessageDecoder, type DecodedMessage, type MessageMeta } from './passive/decode.js';
 
+export { fingerprint, fingerprintLabel, defaultRules } from './fingerprint/index.js';
+
 export type * from './scan/result.js';

@@ -4,6 +4,7 @@
  * always closed). Machine formats keep data exact; `table` escapes every wire string.
  */
 import type { HostResult, NbstatName, SmbResult } from '../scan/result.js';
+import { fingerprintLabel } from '../fingerprint/index.js';
 import { escapeControl } from './escape.js';
 
 export type OutputFormat = 'table' | 'json' | 'ndjson' | 'csv';
@@ -82,6 +83,8 @@ export const CSV_COLUMNS = [
   'dns_tree',
   'os_version',
   'native_os',
+  'os',
+  'os_confidence',
   'findings',
   'errors',
   'started_at',
@@ -129,6 +132,8 @@ export function csvRow(r: HostResult): string {
     dns_tree: r.ntlm?.dnsTree,
     os_version: r.ntlm?.osVersion,
     native_os: r.smb?.nativeOs,
+    os: r.os && r.os.family !== null ? fingerprintLabel(r.os) : null,
+    os_confidence: r.os?.confidence,
     findings: r.findings.map((f) => f.id).join(';'),
     errors: r.errors.map((e) => `${e.step}:${e.status}`).join(';'),
     started_at: r.startedAt,
@@ -157,7 +162,8 @@ function hostDomain(r: HostResult): string | null {
   return ntlmDomain ?? (r.ntlm?.dnsDomain || null) ?? r.nbstat?.workgroup ?? r.smb?.primaryDomain ?? r.ntlm?.netbiosDomain ?? null;
 }
 function hostOs(r: HostResult): string | null {
-  if (r.ntlm?.osVersion) return `Windows NT ${r.ntlm.osVersion}`;
+  if (r.os && r.os.family !== null) return fingerprintLabel(r.os);
+  if (r.ntlm?.osVersion) return `NT ${r.ntlm.osVersion}`;
   return r.smb?.nativeOs ?? null;
 }
 function signingText(r: HostResult): string {

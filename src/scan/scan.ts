@@ -8,6 +8,7 @@ import createDebug from 'debug';
 import type { NbstatOptions } from '../probe/nbstat.js';
 import type { SmbProbeOptions, SmbTarget } from '../probe/smb.js';
 import { computeFindings } from './findings.js';
+import { fingerprint } from '../fingerprint/index.js';
 import type {
   HostResult,
   NbstatResult,
@@ -267,6 +268,7 @@ export async function scanHost(target: Target, ctx: HostContext): Promise<HostRe
       startedAt: new Date(started).toISOString(),
       durationMs: Date.now() - started,
     };
+    result.os = fingerprint(result);
     result.findings = computeFindings(result);
     return result;
   } finally {
