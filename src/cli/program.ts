@@ -6,14 +6,16 @@
 import { readFileSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import createDebug from 'debug';
 import { captureMessages } from '../capture/messages.js';
 import { createFormatter, type OutputFormat } from '../output/formats.js';
 import { jsonSafe, messageLine } from '../output/messages.js';
 import { MessageDecoder, type DecodedMessage } from '../passive/decode.js';
 import type { SmbTarget } from '../probe/smb.js';
-import { hasFinding } from '../scan/findings.js';
+import { FINDING_IDS, hasFinding } from '../scan/findings.js';
+import { analyzeCapture, type PassiveEvent, type PassiveStats } from '../passive/analyze.js';
+import { MS17_FINDING_IDS } from '../passive/ms17.js';
 import { scan, type ScanDeps, type ScanMode } from '../scan/scan.js';
 import { prepareTargets, targetStream, TargetError, type Resolver } from '../scan/targets.js';
 import { escapeControl } from '../output/escape.js';
@@ -23,7 +25,6 @@ import {
   parseDuration,
   parseFailOn,
   parseFormat,
-  parsePcapFormat,
   parsePort,
   parsePorts,
   parseRate,
@@ -220,44 +221,127 @@ async function runScan(mode: ScanMode, targets: string[], o: ScanCliOptions, io:
   return failed ? EXIT.FINDING : EXIT.OK;
 }
 
-async function runPcap(files: string[], o: { format: 'table' | 'json' | 'ndjson'; output?: string }, io: CliIo): Promise<number> {
+interface PcapCliOptions {
+  format: OutputFormat;
+  events?: boolean;
+  messages?: boolean;
+  output?: string;
+  failOn?: string[];
+  progress: boolean;
+  verbose?: boolean;
+}
+
+/** `--fail-on` for pcap: the live finding ids and the MS17-010-era ones. */
+function parsePcapFailOn(text: string, prev: string[] = []): string[] {
+  const ids = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const known = [...FINDING_IDS, ...MS17_FINDING_IDS];
+  for (const id of ids) if (!known.includes(id)) throw new InvalidArgumentError(`unknown finding id ${JSON.stringify(id)} (one of ${known.join(', ')})`);
+  if (ids.length === 0) throw new InvalidArgumentError('no finding id given');
+  return [...prev, ...ids];
+}
+
+async function runPcap(files: string[], o: PcapCliOptions, io: CliIo, formatGiven: boolean): Promise<number> {
   const list = files.length > 0 ? files : [DEFAULT_PCAP];
+  if (o.events && o.messages) throw new Usage('--events and --messages exclude each other');
+  if ((o.events || o.messages) && formatGiven && o.format !== 'ndjson' && !(o.messages && (o.format === 'table' || o.format === 'json'))) {
+    throw new Usage(o.events ? '--events writes NDJSON: --format does not apply' : '--messages: --format is table, json or ndjson');
+  }
+  if (list.filter((f) => f === '-').length > 1) throw new Usage('stdin (-) can be read once');
   for (const f of list) {
+    if (f === '-') continue;
     try {
       await access(f);
     } catch (e) {
       throw new Usage(`cannot read capture ${JSON.stringify(f)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
   }
-  const sink = o.output !== undefined ? await fileSink(o.output) : stdoutSink(io.stdout);
-  let exit: number = EXIT.OK;
-  let n = 0;
-  const withFile = list.length > 1;
+  let sink: Sink;
   try {
-    if (o.format === 'json') await sink.write('[');
+    sink = o.output !== undefined ? await fileSink(o.output) : stdoutSink(io.stdout);
+  } catch (e) {
+    throw new Usage(`cannot write ${JSON.stringify(o.output)}: ${(e as Error).message}`);
+  }
+  const withFile = list.length > 1;
+  const failOn = new Set(o.failOn ?? []);
+  const showProgress = o.progress && io.stderr.isTTY === true;
+  let lastDraw = 0;
+  let drawn = false;
+  const clear = (): void => {
+    if (drawn) io.stderr.write('\r\x1b[2K');
+    drawn = false;
+  };
+  let exit: number = EXIT.OK;
+  let failed = false;
+  const formatter = o.events ? null : o.messages ? null : createFormatter(o.format, { verbose: o.verbose ?? false });
+  let n = 0;
+  try {
+    if (formatter) await sink.write(formatter.begin());
+    if (o.messages && o.format === 'json') await sink.write('[');
     for (const file of list) {
-      if (o.format === 'table' && withFile) await sink.write(`== ${escapeControl(file)}\n`);
-      const dec = new MessageDecoder();
-      for await (const app of captureMessages(file)) {
-        for (const m of dec.decode(app)) {
-          if (m.kind === 'capture-error' && m.scope === 'capture') {
-            io.stderr.write(
-              `smbprobe: ${escapeControl(file)}: capture unreadable at file offset ${m.error.offset} (after frame ${m.meta.frame ?? 0}): ${m.error.code} ${m.error.protocol} ${m.error.field}\n`,
-            );
-            exit = EXIT.RUNTIME;
-            continue;
+      const source = file === '-' ? (io.stdin as NodeJS.ReadableStream) : file;
+      const name = file === '-' ? '(stdin)' : file;
+      if (o.messages) {
+        // the decoder's view: one line (or JSON document) per NetBIOS/SMB message
+        if (o.format === 'table' && withFile) await sink.write(`== ${escapeControl(name)}\n`);
+        const dec = new MessageDecoder();
+        for await (const app of captureMessages(source)) {
+          for (const m of dec.decode(app)) {
+            if (m.kind === 'capture-error' && m.scope === 'capture') {
+              io.stderr.write(`smbprobe: ${escapeControl(name)}: capture unreadable at file offset ${m.error.offset} (after frame ${m.meta.frame ?? 0}): ${m.error.code} ${m.error.protocol} ${m.error.field}\n`);
+              exit = EXIT.RUNTIME;
+              continue;
+            }
+            await sink.write(render(m, o.format === 'json' || o.format === 'ndjson' ? o.format : 'table', withFile ? name : undefined, n++));
           }
-          await sink.write(render(m, o.format, withFile ? file : undefined, n++));
         }
+        continue;
       }
+      const r = await analyzeCapture(source, {
+        capture: name,
+        ...(o.events
+          ? {
+            onEvent: async (e: PassiveEvent) => {
+              if (sink.tty) clear();
+              await sink.write(`${JSON.stringify(withFile ? { file: name, ...e } : e)}\n`);
+            },
+          }
+          : {}),
+        ...(showProgress
+          ? {
+            onProgress: (st: PassiveStats) => {
+              const now = Date.now();
+              if (now - lastDraw < 200) return;
+              lastDraw = now;
+              io.stderr.write(`\r\x1b[2K${withFile ? `${escapeControl(name)}: ` : ''}${st.frames} frames, ${(st.bytes / 1048576).toFixed(1)} MiB, ${st.messages} messages`);
+              drawn = true;
+            },
+          }
+          : {}),
+      });
+      clear();
+      for (const h of r.hosts) {
+        if (hasFinding(h.findings, failOn)) failed = true;
+        if (formatter) await sink.write(formatter.host(h));
+      }
+      if (r.stopped) {
+        io.stderr.write(
+          `smbprobe: ${escapeControl(name)}: capture unreadable at file offset ${r.stopped.offset} (after frame ${r.stopped.frame}): ${r.stopped.code} ${r.stopped.field}; results cover the frames before it\n`,
+        );
+        exit = EXIT.RUNTIME;
+      }
+      log('%s: %o', name, r.stats);
     }
-    if (o.format === 'json') await sink.write(n === 0 ? ']\n' : '\n]\n');
+    if (formatter) await sink.write(formatter.end());
+    if (o.messages && o.format === 'json') await sink.write(n === 0 ? ']\n' : '\n]\n');
     await sink.close(true);
   } catch (e) {
+    clear();
+    if (formatter) await sink.write(formatter.end()).catch(() => {});
     await sink.close(false).catch(() => {});
     throw e;
   }
-  return exit;
+  if (exit !== EXIT.OK) return exit;
+  return failed ? EXIT.FINDING : EXIT.OK;
 }
 
 function render(m: DecodedMessage, format: 'table' | 'json' | 'ndjson', file: string | undefined, index: number): string {
@@ -296,22 +380,31 @@ export function buildProgram(io: CliIo, result: { code: number }): Command {
   }
   const pcap = program
     .command('pcap')
-    .description('decode a capture (pcap or pcapng): one line per NetBIOS/SMB message')
-    .argument('[files...]', 'capture files (default: the bundled fixtures/nt1__nmap.pcap)')
-    .option('--format <format>', 'table, json or ndjson', parsePcapFormat, 'table' as const)
+    .description('passive mode: the same per-host results as a scan, from a capture (pcap or pcapng)')
+    .argument('[files...]', 'capture files, - for stdin (default: the bundled fixtures/nt1__nmap.pcap)')
+    .option('--format <format>', 'table, json, ndjson or csv (host results)', parseFormat, 'table' as OutputFormat)
+    .option('--events', 'instead: one NDJSON record per exchange (request + answer) and MS17-010 detection')
+    .option('--messages', 'instead: one line per decoded NetBIOS/SMB message (--format table, json or ndjson)')
     .option('-o, --output <file>', 'write to FILE (atomically)')
+    .option('--fail-on <ids>', 'exit 1 when any host has one of these findings (comma separated)', parsePcapFailOn)
+    .option('--no-progress', 'no progress line on stderr')
+    .option('-v, --verbose', 'table: name table, dialects, evidence and errors under each host')
     .addHelpText(
       'after',
       `
 Examples:
-  $ smbprobe pcap
-  $ smbprobe pcap capture.pcapng --format ndjson | jq .kind
+  $ smbprobe pcap capture.pcapng
+  $ smbprobe pcap capture.pcapng --format ndjson --fail-on smb1-enabled,ms17-010-vulnerable
+  $ smbprobe pcap capture.pcapng --events | jq -c 'select(.type == "smb1-negotiate")'
+  $ tcpdump -w - port 445 or port 139 or port 137 | smbprobe pcap -
 
-A truncated or corrupt capture prints what decoded, then one stderr line naming the file offset; exit 3.`,
+Hosts are those that answered something (NBNS, NBSS, SMB server side); docs/passive.md says what
+is inferred from what. A truncated or corrupt capture gives the results of what decoded, then one
+stderr line naming the file offset; exit 3.`,
     );
   pcap.exitOverride().configureOutput(program.configureOutput());
-  pcap.action(async (files: string[], o: { format: 'table' | 'json' | 'ndjson'; output?: string }) => {
-    result.code = await runPcap(files, o, io);
+  pcap.action(async (files: string[], o: PcapCliOptions) => {
+    result.code = await runPcap(files, o, io, pcap.getOptionValueSource('format') === 'cli');
   });
   return program;
 }

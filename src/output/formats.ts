@@ -176,7 +176,7 @@ function nbstatText(r: HostResult): string {
   return r.nbstat.status === 'ok' ? '' : ` nbstat:${r.nbstat.status}`;
 }
 
-export const TABLE_HEADER = `${pad('HOST', 16)}${pad('NAME', 16)}${pad('DOMAIN', 16)}${pad('OS', 22)}${pad('SIGNING', 13)}${pad('SMBv1', 9)}FINDINGS`;
+export const TABLE_HEADER = `${pad('HOST', 16)}${pad('NAME', 16)}${pad('DOMAIN', 16)}${pad('OS', 36)}${pad('SIGNING', 13)}${pad('SMBv1', 9)}FINDINGS`;
 
 /** One summary line per host (NetExec-style), plus details with `verbose`. */
 export function tableLines(r: HostResult, verbose = false): string {
@@ -184,7 +184,7 @@ export function tableLines(r: HostResult, verbose = false): string {
   const smb1 = r.smb ? r.smb.smb1 : '-';
   const closed = r.smb && Object.values(r.smb.ports).every((p) => p.status !== 'open') ? ' smb:closed' : '';
   let out =
-    `${pad(esc(r.host), 16)}${pad(esc(hostName(r)), 16)}${pad(esc(hostDomain(r)), 16)}${pad(esc(hostOs(r)), 22)}` +
+    `${pad(esc(r.host), 16)}${pad(esc(hostName(r)), 16)}${pad(esc(hostDomain(r)), 16)}${pad(esc(hostOs(r)), 36)}` +
     `${pad(signingText(r), 13)}${pad(smb1, 9)}${sev || '-'}${closed}${nbstatText(r)}${r.errors.length > 0 ? ` (${r.errors.length} error${r.errors.length > 1 ? 's' : ''})` : ''}\n`;
   if (!verbose) return out;
   const ind = '    ';

@@ -67,6 +67,8 @@ export const FINDING_RULES: readonly FindingRule[] = [
     test(r) {
       const d = r.smb?.dialects ?? [];
       if (d.length === 0 || d.some((x) => x !== 'NT LM 0.12')) return null;
+      // a capture shows what was selected, not all that is accepted: only an SMB2 offer turned down proves it
+      if (r.passive && !r.passive.offeredDialects.some((o) => /^(SMB 2\.|[23]\.)/.test(o))) return null;
       return [`accepted dialects: ${d.join(', ')}`];
     },
   },

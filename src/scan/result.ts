@@ -15,6 +15,7 @@ export type ProbeStatus =
   | 'aborted'
   | 'error';
 
+/** Why a probe step failed: the step, a status from the fixed vocabulary, and a DecodeError's facts when one caused it. */
 export interface ProbeErrorInfo {
   /** Which step failed: `nbstat`, `connect`, `nbss-session`, `smb1-negotiate`, `smb2-negotiate`, `session-setup`, ... */
   step: string;
@@ -26,6 +27,7 @@ export interface ProbeErrorInfo {
   offset?: number;
 }
 
+/** One entry of a NetBIOS name table, with the flags decoded and the service the suffix stands for. */
 export interface NbstatName {
   /** The 15 name bytes (latin1) with trailing spaces removed, every other byte kept. */
   name: string;
@@ -44,6 +46,7 @@ export interface NbstatName {
   service: string;
 }
 
+/** The NBSTAT (node status) result of a host: name table, MAC, derived computer name, workgroup, users and roles. */
 export interface NbstatResult {
   /** `ok`: a node status answer; `timeout`: none after retries; `unreachable`: ICMP port unreachable. */
   status: ProbeStatus | 'skipped';
@@ -70,6 +73,7 @@ export interface NbstatResult {
   error?: ProbeErrorInfo;
 }
 
+/** The SMBv1 verdict: `enabled` only on a real SMB1 NEGOTIATE answer selecting a dialect. */
 export type Smb1State = 'enabled' | 'disabled' | 'unknown';
 
 /** What the SMB1-only negotiate sent and got back: the verdict's evidence. */
@@ -86,14 +90,19 @@ export interface Smb1Evidence {
   /** Bytes of the reply (SMB message length). */
   bytes?: number;
   reason: string;
+  /** Passive mode: capture frame of the answer (and of the request) the verdict rests on. */
+  frame?: number;
+  requestFrame?: number;
 }
 
+/** SMB signing as the server's SecurityMode states it. */
 export interface SigningState {
   /** SecurityMode signing enabled; null when no negotiate succeeded. */
   enabled: boolean | null;
   required: boolean | null;
 }
 
+/** What the server answered to one dialect: its SecurityMode, signing and capabilities. */
 export interface DialectDetail {
   /** `NT LM 0.12`, `2.0.2`, `2.1`, `3.0`, `3.0.2`, `3.1.1`. */
   dialect: string;
@@ -102,6 +111,7 @@ export interface DialectDetail {
   capabilities: string[];
 }
 
+/** One negotiate context of the server's 3.1.1 answer, by name, with the values it selected. */
 export interface NegotiateContextAnswer {
   /** `PREAUTH_INTEGRITY`, `ENCRYPTION`, `COMPRESSION`, `NETNAME`, `TRANSPORT`, `RDMA_TRANSFORM`, `SIGNING`, `POSIX`, or `0x....`. */
   type: string;
@@ -109,6 +119,7 @@ export interface NegotiateContextAnswer {
   values: string[];
 }
 
+/** The SMB result of one port (445 direct or 139 NBSS): status, SMBv1 verdict and evidence, dialects. */
 export interface SmbPortResult {
   port: number;
   transport: 'direct' | 'nbss';
@@ -123,6 +134,7 @@ export interface SmbPortResult {
   errors: ProbeErrorInfo[];
 }
 
+/** The SMB result of a host, combined over its ports. */
 export interface SmbResult {
   ports: Record<string, SmbPortResult>;
   /** Union of the ports' dialects, in protocol order. */
@@ -152,6 +164,7 @@ export interface SmbResult {
   primaryDomain: string | null;
 }
 
+/** Host facts from an NTLM CHALLENGE: NetBIOS and DNS names, OS version, time. */
 export interface NtlmInfo {
   netbiosComputer: string | null;
   netbiosDomain: string | null;
@@ -169,8 +182,10 @@ export interface NtlmInfo {
   port: number;
 }
 
+/** How serious a finding is. */
 export type Severity = 'high' | 'medium' | 'low' | 'info';
 
+/** One finding about a host (`smb1-enabled`, `signing-not-required` ...), from the findings rules. */
 export interface Finding {
   id: string;
   severity: Severity;
@@ -210,6 +225,7 @@ export interface OsFingerprint {
   conflicts: string[];
 }
 
+/** Everything learnt about one host, live or from a capture: the output contract (docs/output.md). */
 export interface HostResult {
   /** The target as the user named it (address or host name). */
   host: string;
@@ -222,7 +238,31 @@ export interface HostResult {
   os?: OsFingerprint | null;
   findings: Finding[];
   errors: ProbeErrorInfo[];
-  /** ISO time the host's probing started, and how long it took. */
+  /** ISO time the host's probing started, and how long it took (passive: first and last frame seen). */
   startedAt: string;
   durationMs: number;
+  /** Only in results built from a capture (`smbprobe pcap`). */
+  passive?: PassiveFacts;
+}
+
+/** What a capture showed about a host beyond the live-scan fields (src/passive/hosts.ts). */
+export interface PassiveFacts {
+  /** The capture file the result was built from. */
+  capture: string;
+  /** What the host answered as: `nbns` (name service answers), `nbss` (session service), `smb-server`. */
+  roles: string[];
+  /** Frames of the first and last message from or to this host (as a server). */
+  firstFrame: number;
+  lastFrame: number;
+  /** Messages the host sent as a server. */
+  answers: number;
+  /** Dialects clients offered this host (SMB1 dialect strings and SMB2 dialect names), first seen first. */
+  offeredDialects: string[];
+  /** SMB2 answers to multi-protocol SMB1 negotiates (DialectRevision 0x02FF: "use SMB2"). */
+  smb2WildcardAnswers: number;
+  /** Addresses of clients seen talking to it (at most 32) and how many there were. */
+  clients: string[];
+  clientCount: number;
+  /** Frames of the MS17-010-era traffic behind the ms17/doublepulsar/eternalblue findings. */
+  ms17010: Array<{ id: string; frames: number[]; client: string; detail: string }>;
 }

@@ -7,6 +7,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { compareCapture } from '../conformance/compare.js';
+import { checkPassive } from './passive.js';
 import { haveTshark, tsharkFrames } from '../support/tshark.js';
 
 const dir = process.argv[2] ?? process.env['SMBPROBE_CORPUS'];
@@ -39,6 +40,11 @@ for (const f of files) {
     const details = [...r.failures, ...r.disagreements, ...r.missed];
     if (!ok || verbose) for (const d of details.slice(0, verbose ? 1000 : 12)) line += `\n     ${d}`;
     if (!ok && details.length > 12 && !verbose) line += `\n     ... ${details.length - 12} more`;
+    // passive mode: hosts, names, MACs, dialects, SMB1 verdicts, NTLM facts, MS17-010 findings
+    const p = await checkPassive(path, dir);
+    line += `\n     ${p.ok ? '' : 'FAIL '}${p.summary}`;
+    for (const d of p.problems.slice(0, verbose ? 1000 : 12)) line += `\n     ${d}`;
+    ok = ok && p.ok;
   } catch (e) {
     ok = false;
     line = `FAIL ${f}: ${(e as Error).stack ?? e}`;

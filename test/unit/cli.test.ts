@@ -166,24 +166,57 @@ describe('cli: pcap', function () {
   this.timeout(60_000);
   const dir = mkdtempSync(join(tmpdir(), 'smbprobe-pcap-'));
 
-  it('decodes the bundled capture by default: one line per message', async function () {
+  it('passive results for the bundled capture by default: the same table as a scan', async function () {
     if (!existsSync(FIXTURE)) return this.skip();
     const r = await cli(['pcap']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, '');
-    assert.match(r.stdout, /NBSTAT answer: .*"SMBP-NT1"<20>/);
-    assert.match(r.stdout, /SMB1 NEGOTIATE response STATUS_SUCCESS: dialect 0 "NT LM 0\.12"/);
-    assert.match(r.stdout, /SMB2 NEGOTIATE response: dialect 3\.1\.1/);
+    const lines = r.stdout.trimEnd().split('\n');
+    assert.match(lines[0]!, /^HOST\s+NAME/);
+    assert.equal(lines.length, 2, r.stdout);
+    assert.match(lines[1]!, /^192\.0\.2\.11\s+SMBP-NT1\s+SMBPLAB/);
+    assert.match(lines[1]!, /enabled\s+smb1-enabled/);
   });
 
-  it('--format ndjson and json are JSON-safe decoded messages', async function () {
+  it('--format json/ndjson/csv are HostResults; --fail-on exits 1', async function () {
     if (!existsSync(FIXTURE)) return this.skip();
     const n = await cli(['pcap', FIXTURE, '--format', 'ndjson']);
-    assert.equal(n.code, 0);
-    const msgs = n.stdout.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; meta: { frame: number } });
-    assert.ok(msgs.some((m) => m.kind === 'nbns') && msgs.some((m) => m.kind === 'smb2') && msgs.some((m) => m.kind === 'smb1'));
+    assert.equal(n.code, 0, n.stderr);
+    const hosts = n.stdout.trim().split('\n').map((l) => JSON.parse(l) as HostResult);
+    assert.equal(hosts.length, 1);
+    assert.equal(hosts[0]!.smb?.smb1, 'enabled');
+    assert.equal(hosts[0]!.smb?.smb1Evidence[0]?.frame, 30);
+    assert.equal(hosts[0]!.nbstat?.computerName, 'SMBP-NT1');
     const j = await cli(['pcap', FIXTURE, '--format', 'json']);
-    assert.deepEqual(JSON.parse(j.stdout), msgs);
+    assert.deepEqual(JSON.parse(j.stdout), hosts);
+    const c = await cli(['pcap', FIXTURE, '--format', 'csv']);
+    assert.equal(c.stdout.trim().split('\r\n').length, 2);
+    const f = await cli(['pcap', FIXTURE, '--fail-on', 'smb1-enabled']);
+    assert.equal(f.code, 1);
+    const g = await cli(['pcap', FIXTURE, '--fail-on', 'ms17-010-vulnerable']);
+    assert.equal(g.code, 0);
+  });
+
+  it('--events: one NDJSON record per exchange; --messages: one line per message; - reads stdin', async function () {
+    if (!existsSync(FIXTURE)) return this.skip();
+    const e = await cli(['pcap', FIXTURE, '--events']);
+    assert.equal(e.code, 0, e.stderr);
+    const evs = e.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; frames: { request: number | null; response: number | null } });
+    const neg = evs.find((x) => x.type === 'smb1-negotiate');
+    assert.deepEqual(neg?.frames, { request: 26, response: 30 });
+    assert.ok(evs.some((x) => x.type === 'nbstat') && evs.some((x) => x.type === 'smb2-negotiate'));
+    const m = await cli(['pcap', FIXTURE, '--messages']);
+    assert.match(m.stdout, /SMB1 NEGOTIATE response STATUS_SUCCESS: dialect 0 "NT LM 0\.12"/);
+    const s = await new Promise<Run>((resolve) => {
+      const child = execFile(process.execPath, ['--import', 'tsx', MAIN, 'pcap', '-', '--format', 'ndjson'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, DEBUG: '' }, timeout: 60_000 }, (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 99) : 0, stdout, stderr });
+      });
+      child.stdin!.end(readFileSync(FIXTURE));
+    });
+    assert.equal(s.code, 0, s.stderr);
+    const fromFile = await cli(['pcap', FIXTURE, '--format', 'ndjson']);
+    const strip = (out: string) => out.trim().split('\n').map((l) => JSON.parse(l) as HostResult).map((h) => ({ ...h, passive: { ...h.passive!, capture: '' } }));
+    assert.deepEqual(strip(s.stdout), strip(fromFile.stdout));
   });
 
   it('a truncated capture: what decoded, then one stderr line naming the offset; exit 3', async function () {
@@ -193,7 +226,8 @@ describe('cli: pcap', function () {
     writeFileSync(cut, full.subarray(0, 3000));
     const r = await cli(['pcap', cut]);
     assert.equal(r.code, 3);
-    assert.ok(r.stdout.trim().split('\n').length >= 3, r.stdout);
+    // the NBSTAT answer came before the cut: the host is reported
+    assert.match(r.stdout, /192\.0\.2\.11\s+SMBP-NT1/);
     assert.ok(oneLine(r.stderr), r.stderr);
     assert.match(r.stderr, /offset \d+/);
     const g = join(dir, 'garbage.pcap');

@@ -1,0 +1,226 @@
+/**
+ * Passive analysis of a capture: records → application messages → decoded messages → exchanges,
+ * MS17-010 detections and host results, in one streaming pass with bounded state (the capture is
+ * read in chunks, never loaded whole). `analyzeCapture` drives it over a file or stream;
+ * `PassiveAnalyzer` is the synchronous core (tests feed it messages directly).
+ */
+import { CaptureDecoder, type AppMessage, type CaptureDecoderOptions, type Endpoint } from '../capture/messages.js';
+import { readCapture, type CaptureSource, type ReadCaptureOptions } from '../pcap/file.js';
+import { DecodeError } from '../errors.js';
+import type { HostResult } from '../scan/result.js';
+import { MessageDecoder } from './decode.js';
+import { Pairer, type Exchange, type ExchangeType } from './exchanges.js';
+import { HostBuilder } from './hosts.js';
+import { Ms17Detector, type Ms17Detection, type Ms17FindingId } from './ms17.js';
+import type { Json } from './summary.js';
+
+/** One `--events` record: an exchange, or an MS17-010-era detection. */
+export interface PassiveEvent {
+  type: ExchangeType | 'ms17-010';
+  /** ISO time of the request (of the answer when no request was seen). */
+  time: string;
+  frames: { request: number | null; response: number | null };
+  client: Endpoint;
+  server: Endpoint;
+  transport: 'udp' | 'nbss' | 'direct';
+  connection?: number;
+  /** Answer time minus request time, ms. */
+  rttMs?: number;
+  request: Record<string, Json> | null;
+  response: Record<string, Json> | null;
+  /** ms17-010 records: the finding id and what was seen. */
+  finding?: Ms17FindingId;
+  detail?: string;
+  /** Set by the CLI when several captures are read. */
+  file?: string;
+}
+
+export interface PassiveStats {
+  frames: number;
+  /** File offset reached (bytes read through the last record). */
+  bytes: number;
+  messages: number;
+  exchanges: number;
+  unanswered: number;
+  detections: number;
+  gaps: number;
+  decodeErrors: number;
+  /** Requests reported unanswered early because the pairing table was full. */
+  evicted: number;
+}
+
+/** Where reading stopped on a truncated or corrupt capture. */
+export interface CaptureStop {
+  /** File offset of the record that could not be read. */
+  offset: number;
+  /** Last good frame. */
+  frame: number;
+  code: string;
+  field: string;
+  message: string;
+}
+
+const iso = (s: { tsSec: number; tsNsec: number }): string => new Date(s.tsSec * 1000 + Math.floor(s.tsNsec / 1e6)).toISOString();
+
+export function exchangeEvent(x: Exchange): PassiveEvent {
+  const first = x.request ?? x.response!;
+  const e: PassiveEvent = {
+    type: x.type,
+    time: iso(first),
+    frames: { request: x.request?.frame ?? null, response: x.response?.frame ?? null },
+    client: x.client,
+    server: x.server,
+    transport: x.transport,
+    request: x.request?.fields ?? null,
+    response: x.response?.fields ?? null,
+  };
+  if (x.connection !== undefined) e.connection = x.connection;
+  if (x.request && x.response) {
+    e.rttMs = Math.round(((x.response.tsSec - x.request.tsSec) * 1000 + (x.response.tsNsec - x.request.tsNsec) / 1e6) * 1000) / 1000;
+  }
+  return e;
+}
+
+export function detectionEvent(d: Ms17Detection): PassiveEvent {
+  const e: PassiveEvent = {
+    type: 'ms17-010',
+    time: iso(d.tsSec !== undefined ? d : { tsSec: 0, tsNsec: 0 }),
+    frames: { request: d.frames[0] ?? null, response: d.frames.length > 1 ? d.frames[d.frames.length - 1]! : null },
+    client: d.client,
+    server: d.server,
+    transport: 'direct',
+    request: null,
+    response: null,
+    finding: d.id,
+    detail: d.detail,
+  };
+  if (d.connection !== undefined) e.connection = d.connection;
+  return e;
+}
+
+export interface PassiveAnalyzerOptions {
+  /** Name for `passive.capture` in the results. */
+  capture?: string;
+  /** Build `--events` records (default false: hosts only). */
+  events?: boolean;
+  maxPending?: number;
+  maxHosts?: number;
+}
+
+/** The synchronous core: push application messages, take events, finish for the hosts. */
+export class PassiveAnalyzer {
+  private readonly decoder = new MessageDecoder();
+  private readonly pairer: Pairer;
+  private readonly ms17 = new Ms17Detector();
+  private readonly hosts: HostBuilder;
+  private readonly events: boolean;
+  private readonly xs: Exchange[] = [];
+  private readonly ds: Ms17Detection[] = [];
+  readonly stats: PassiveStats = { frames: 0, bytes: 0, messages: 0, exchanges: 0, unanswered: 0, detections: 0, gaps: 0, decodeErrors: 0, evicted: 0 };
+
+  constructor(opts: PassiveAnalyzerOptions = {}) {
+    this.pairer = new Pairer(opts.maxPending !== undefined ? { maxPending: opts.maxPending } : {});
+    this.hosts = new HostBuilder({ ...(opts.capture !== undefined ? { capture: opts.capture } : {}), ...(opts.maxHosts !== undefined ? { maxHosts: opts.maxHosts } : {}) });
+    this.events = opts.events ?? false;
+  }
+
+  /** One application message; returns the events it completes (empty unless `events`). */
+  push(app: AppMessage, out: PassiveEvent[] = []): PassiveEvent[] {
+    for (const m of this.decoder.decode(app)) {
+      this.stats.messages++;
+      if (m.kind === 'gap') this.stats.gaps++;
+      if (m.kind === 'decode-error') this.stats.decodeErrors++;
+      this.hosts.observe(m);
+      this.xs.length = 0;
+      this.pairer.push(m, this.xs);
+      this.take(this.xs, out);
+      this.ds.length = 0;
+      this.ms17.push(m, this.ds);
+      for (const d of this.ds) {
+        this.stats.detections++;
+        this.hosts.detection(d);
+        if (this.events) out.push(detectionEvent(d));
+      }
+    }
+    return out;
+  }
+
+  /** End of input: unanswered requests (as events) and the host results. */
+  finish(out: PassiveEvent[] = []): { events: PassiveEvent[]; hosts: HostResult[] } {
+    this.xs.length = 0;
+    this.pairer.flush(this.xs);
+    this.take(this.xs, out);
+    this.stats.evicted = this.pairer.evicted;
+    return { events: out, hosts: this.hosts.results() };
+  }
+
+  private take(xs: Exchange[], out: PassiveEvent[]): void {
+    for (const x of xs) {
+      this.stats.exchanges++;
+      if (!x.response) this.stats.unanswered++;
+      this.hosts.exchange(x);
+      if (this.events) out.push(exchangeEvent(x));
+      delete x.message;
+    }
+  }
+}
+
+export interface AnalyzeOptions extends PassiveAnalyzerOptions, ReadCaptureOptions, CaptureDecoderOptions {
+  /** Called after each record (frames read, file offset reached). */
+  onProgress?: (stats: PassiveStats) => void;
+  /** Each event as it completes (awaited: back-pressure for slow outputs). */
+  onEvent?: (e: PassiveEvent) => void | Promise<void>;
+}
+
+export interface AnalyzeResult {
+  hosts: HostResult[];
+  stats: PassiveStats;
+  /** Set when the capture ended in a damaged or truncated record. */
+  stopped: CaptureStop | null;
+}
+
+/**
+ * Analyse a capture file (`-` = stdin), stream or chunk iterable in one pass. A truncated or
+ * corrupt capture is not an error: the result holds what decoded and `stopped` says where it
+ * ended. I/O errors are thrown.
+ */
+export async function analyzeCapture(source: CaptureSource, opts: AnalyzeOptions = {}): Promise<AnalyzeResult> {
+  const a = new PassiveAnalyzer({ ...opts, events: opts.events ?? opts.onEvent !== undefined });
+  const dec = new CaptureDecoder(opts);
+  const apps: AppMessage[] = [];
+  const evs: PassiveEvent[] = [];
+  let stopped: CaptureStop | null = null;
+  const emit = async (): Promise<void> => {
+    if (opts.onEvent) for (const e of evs) await opts.onEvent(e);
+    evs.length = 0;
+  };
+  try {
+    for await (const rec of readCapture(source, opts)) {
+      a.stats.frames = rec.frame;
+      a.stats.bytes = rec.fileOffset + rec.capturedLength;
+      apps.length = 0;
+      dec.push(rec, apps);
+      for (const app of apps) a.push(app, evs);
+      if (evs.length > 0) await emit();
+      opts.onProgress?.(a.stats);
+    }
+  } catch (e) {
+    if (!(e instanceof DecodeError)) throw e;
+    stopped = { offset: e.offset, frame: a.stats.frames, code: e.code, field: e.field, message: e.message };
+  }
+  apps.length = 0;
+  dec.flush(apps);
+  for (const app of apps) a.push(app, evs);
+  const { hosts } = a.finish(evs);
+  await emit();
+  return { hosts, stats: a.stats, stopped };
+}
+
+/** Synchronous analysis of application messages already read (tests, small captures in memory). */
+export function analyzeMessages(apps: Iterable<AppMessage>, opts: PassiveAnalyzerOptions = {}): { hosts: HostResult[]; events: PassiveEvent[]; stats: PassiveStats } {
+  const a = new PassiveAnalyzer(opts);
+  const events: PassiveEvent[] = [];
+  for (const app of apps) a.push(app, events);
+  const { hosts } = a.finish(events);
+  return { hosts, events, stats: a.stats };
+}
