@@ -39,6 +39,7 @@ export interface NbnsHeader {
   rcode: number;
 }
 
+/** One question entry (RFC 1002 §4.2.1.2). */
 export interface NbnsQuestion {
   /** QUESTION_NAME (nbns.name). */
   name: NetbiosName;
@@ -108,6 +109,7 @@ export interface NodeStatistics {
   sessionDataPacketSize: number;
 }
 
+/** NB RDATA (RFC 1002 §4.2.2): the addresses registered for a name. */
 export interface NbRdata {
   kind: 'NB';
   entries: NbAddressEntry[];
@@ -117,6 +119,7 @@ export interface WackRdata {
   kind: 'WACK';
   requestFlags: number;
 }
+/** NBSTAT RDATA (RFC 1002 §4.2.18): the node status answer — name table, UNIT_ID (MAC) and statistics; `null` where the answer stopped short. */
 export interface NbstatRdata {
   kind: 'NBSTAT';
   /** NODE_NAME entries actually present (at most NUM_NAMES). */
@@ -128,16 +131,19 @@ export interface NbstatRdata {
   /** Bytes inside RDLENGTH after the 46-byte statistics (none from Windows or Samba). */
   extra: Uint8Array;
 }
+/** A RDATA: one IPv4 address (the IP address of a NS record). */
 export interface ARdata {
   kind: 'A';
   /** NSD_IP_ADDR. */
   address: string;
 }
+/** NS RDATA: the domain name of a name server (RFC 1002 §4.2.6, redirect). */
 export interface NsRdata {
   kind: 'NS';
   /** NSD_NAME, a domain name. */
   nsdName: string;
 }
+/** NULL RDATA: an empty record (negative answers, RFC 1002 §4.2.14). */
 export interface NullRdata {
   kind: 'NULL';
   data: Uint8Array;
@@ -147,8 +153,10 @@ export interface RawRdata {
   kind: 'raw';
   data: Uint8Array;
 }
+/** RDATA by record type, tagged by `kind`; unknown types keep their bytes as RawRdata. */
 export type NbnsRdata = NbRdata | WackRdata | NbstatRdata | ARdata | NsRdata | NullRdata | RawRdata;
 
+/** One resource record (RFC 1002 §4.2.1.3): answer, authority or additional. */
 export interface NbnsResourceRecord {
   /** RR_NAME (nbns.name). */
   name: NetbiosName;
@@ -162,6 +170,7 @@ export interface NbnsResourceRecord {
   rdata: NbnsRdata;
 }
 
+/** A whole NBNS packet: header, the four sections, and warnings about what a tolerant decode skipped. */
 export interface NbnsPacket extends NbnsHeader {
   questions: NbnsQuestion[];
   answers: NbnsResourceRecord[];
@@ -629,6 +638,7 @@ export function nodeStatusRequest(transactionId: number, opts: { broadcast?: boo
   };
 }
 
+/** The bytes of {@link nodeStatusRequest}: a 50-byte NODE STATUS REQUEST ready to send to UDP 137. */
 export function encodeNodeStatusRequest(transactionId: number, opts: { broadcast?: boolean; name?: NetbiosName } = {}): Uint8Array {
   return encodePacket(nodeStatusRequest(transactionId, opts));
 }

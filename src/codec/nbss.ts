@@ -195,6 +195,7 @@ export interface NbssKeepAlive {
   type: 0x85;
 }
 
+/** One session-service message, tagged by `kind` (RFC 1002 §4.3.1–4.3.7). */
 export type NbssMessage =
   | NbssSessionMessage
   | NbssSessionRequest

@@ -12,6 +12,7 @@ import type { Codec } from './codec.js';
 import { placeEncoded } from './codec.js';
 import { ByteReader } from './reader.js';
 
+/** A NetBIOS name as NBNS and NBSS carry it: 15 name bytes, the 16th byte (suffix) and the scope. */
 export interface NetbiosName {
   /** The 15 name bytes (latin1), trailing spaces trimmed; `"*"` for the NUL-padded wildcard. */
   name: string;
@@ -25,6 +26,7 @@ export interface NetbiosName {
 export const ENCODED_NAME_LENGTH = 32;
 /** RFC 1002 §4.1 / RFC 883: a label is at most 63 bytes, a whole name at most 255. */
 export const MAX_LABEL_LENGTH = 63;
+/** Longest encoded name, labels and length bytes included (RFC 1002 §4.1). */
 export const MAX_NAME_LENGTH = 255;
 /** Compression pointers followed while reading one name before LIMIT. */
 export const MAX_POINTER_HOPS = 16;

@@ -19,6 +19,7 @@ import { knownBitNames } from './names.js';
 
 export const NTLMSSP_SIGNATURE = Uint8Array.of(0x4e, 0x54, 0x4c, 0x4d, 0x53, 0x53, 0x50, 0x00); // "NTLMSSP\0"
 
+/** MessageType values (MS-NLMP §2.2.1). */
 export const NtlmMessageType = {
   NEGOTIATE: 1,
   CHALLENGE: 2,
@@ -60,6 +61,7 @@ export const NegotiateFlags = {
   NTLMSSP_NEGOTIATE_KEY_EXCH: 0x40000000, // V
   NTLMSSP_NEGOTIATE_56: 0x80000000, // W
 } as const;
+/** Name of one NTLMSSP_NEGOTIATE_* flag. */
 export type NegotiateFlagName = keyof typeof NegotiateFlags;
 
 const F = NegotiateFlags;
@@ -113,6 +115,7 @@ export const AvFlags = {
   UNTRUSTED_SPN_SOURCE: 0x4,
 } as const;
 
+/** AV_PAIR ids whose value is a UTF-16LE string (MS-NLMP §2.2.2.1). */
 export type AvStringName =
   | 'MsvAvNbComputerName'
   | 'MsvAvNbDomainName'
@@ -165,6 +168,7 @@ export interface NtlmVersion {
   osVersion: string;
 }
 
+/** NEGOTIATE_MESSAGE (MS-NLMP §2.2.1.1). */
 export interface NtlmNegotiate {
   messageType: 1;
   negotiateFlags: number;
@@ -176,6 +180,7 @@ export interface NtlmNegotiate {
   version?: NtlmVersion;
 }
 
+/** CHALLENGE_MESSAGE (MS-NLMP §2.2.1.2): what the server says about itself — target name, target info AV pairs, version. */
 export interface NtlmChallenge {
   messageType: 2;
   targetName: string;
@@ -205,6 +210,7 @@ export interface Ntlmv2Response {
   avPairs: AvPair[];
 }
 
+/** AUTHENTICATE_MESSAGE (MS-NLMP §2.2.1.3). */
 export interface NtlmAuthenticate {
   messageType: 3;
   negotiateFlags: number;
@@ -229,6 +235,7 @@ export interface NtlmAuthenticate {
   warnings: string[];
 }
 
+/** Any of the three NTLMSSP messages, told apart by `messageType`. */
 export type NtlmMessage = NtlmNegotiate | NtlmChallenge | NtlmAuthenticate;
 
 // ---------------------------------------------------------------------------------------------
@@ -565,6 +572,7 @@ function encodeNegotiateBytes(m: NtlmNegotiate): Uint8Array {
   ]);
 }
 
+/** Codec of NEGOTIATE_MESSAGE. */
 export const ntlmNegotiate: Codec<NtlmNegotiate> = {
   encode(value, buf, offset) {
     return placeEncoded(encodeNegotiateBytes(value), buf, offset);
@@ -575,6 +583,7 @@ export const ntlmNegotiate: Codec<NtlmNegotiate> = {
   },
 };
 
+/** Options of {@link ntlmNegotiateMessage}. */
 export interface NegotiateOptions {
   flags?: number;
   domainName?: string;

@@ -87,6 +87,7 @@ export const NtStatus = {
   STATUS_BAD_IMPERSONATION_LEVEL: 0xc00000a5,
 } as const;
 
+/** Name of an NTSTATUS code in {@link NtStatus}. */
 export type NtStatusName = keyof typeof NtStatus;
 
 const BY_CODE = new Map<number, string>(Object.entries(NtStatus).map(([k, v]) => [v, k]));

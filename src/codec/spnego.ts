@@ -48,6 +48,7 @@ export const MechOid = {
   NEGOEX: '1.3.6.1.4.1.311.2.2.30',
   SPNEGO: SPNEGO_OID,
 } as const;
+/** Name of a mechanism in {@link MechOid}. */
 export type MechName = keyof typeof MechOid;
 
 const MECH_BY_OID = new Map<string, MechName>(Object.entries(MechOid).map(([k, v]) => [v, k as MechName]));
@@ -58,6 +59,7 @@ export interface MechType {
   name?: MechName;
 }
 
+/** A mechanism OID with its name when known. */
 export function mechType(oid: string): MechType {
   const name = MECH_BY_OID.get(oid);
   return name ? { oid, name } : { oid };
@@ -73,8 +75,10 @@ export const ContextFlag = {
   confFlag: 1 << 5,
   integFlag: 1 << 6,
 } as const;
+/** Name of a ContextFlags bit (RFC 4178 §4.2.1). */
 export type ContextFlagName = keyof typeof ContextFlag;
 
+/** The reqFlags BIT STRING of a NegTokenInit, as bits and names. */
 export interface ContextFlags {
   /** Bit i of the BIT STRING at 1<<i (bits past 31 dropped). */
   value: number;
@@ -85,12 +89,14 @@ function contextFlags(value: number): ContextFlags {
   return { value, names: knownBitNames(ContextFlag, value) };
 }
 
+/** negState values of a NegTokenResp (RFC 4178 §4.2.2). */
 export const NegState = {
   'accept-completed': 0,
   'accept-incomplete': 1,
   reject: 2,
   'request-mic': 3,
 } as const;
+/** Name of a negState value. */
 export type NegStateName = keyof typeof NegState;
 const NEG_STATE_NAMES = Object.keys(NegState) as NegStateName[];
 
@@ -102,6 +108,7 @@ export interface NegHints {
   hintAddress?: string;
 }
 
+/** NegTokenInit (RFC 4178 §4.2.1), with the negHints Windows and Samba add (MS-SPNG §2.2.1). */
 export interface NegTokenInit {
   mechTypes: MechType[];
   reqFlags?: ContextFlags;
@@ -113,6 +120,7 @@ export interface NegTokenInit {
   mechListMIC?: string;
 }
 
+/** NegTokenResp (RFC 4178 §4.2.2). */
 export interface NegTokenResp {
   /** By name; an unknown ENUMERATED value stays a number. */
   negState?: NegStateName | number;
@@ -383,6 +391,7 @@ export interface InnerError {
   offset: number;
 }
 
+/** What an SMB security buffer holds, tagged by `kind`: SPNEGO init or response, bare NTLMSSP, or something else; the NTLMSSP message inside is decoded when present. */
 export type SecurityBlob =
   | { kind: 'spnego-init'; gssapi: boolean; token: NegTokenInit; ntlmssp?: NtlmMessage; ntlmsspError?: InnerError }
   | { kind: 'spnego-resp'; gssapi: boolean; token: NegTokenResp; ntlmssp?: NtlmMessage; ntlmsspError?: InnerError }

@@ -89,6 +89,7 @@ const DIALECT_WINDOWS_GENERATION: Readonly<Record<(typeof SMB2_DIALECTS)[number]
   '3.1.1': '10.0',
 };
 
+/** What an SMB1 NativeOS string such as `Windows Server 2003 3790 Service Pack 2` says. */
 export interface NativeOsFacts {
   /** The build number the string carries, or null. */
   build: number | null;
@@ -163,6 +164,7 @@ const ntlmBuildRules: FingerprintRule[] = [...new Set(WINDOWS_RELEASES.map((r) =
 
 const KNOWN_NTLM_BUILDS = new Set(WINDOWS_RELEASES.map((r) => r.ntlmBuild));
 
+/** The built-in rule table (documented in docs/fingerprinting.md). Extend it with `[...defaultRules, myRule]`. */
 export const defaultRules: readonly FingerprintRule[] = Object.freeze<FingerprintRule[]>([
   // --- NTLM CHALLENGE Version and target info -------------------------------------------------
   ...ntlmBuildRules,

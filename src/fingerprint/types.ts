@@ -43,6 +43,7 @@ export interface Conclusion {
   supports?: string;
 }
 
+/** One fingerprint rule: a signal (a path into a HostResult), a predicate over its value, and the conclusion a match supports. */
 export interface FingerprintRule {
   /** Stable id, shown in the evidence and documented in docs/fingerprinting.md. */
   id: string;
@@ -60,6 +61,7 @@ export interface FingerprintRule {
   source: string;
 }
 
+/** Options of {@link fingerprint}: the rule table and extra candidates. */
 export interface FingerprintOptions {
   /** The rule table; default {@link defaultRules}. Extend with `[...defaultRules, myRule]`. */
   rules?: readonly FingerprintRule[];

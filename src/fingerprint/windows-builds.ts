@@ -21,6 +21,7 @@
 
 export type WindowsKind = 'client' | 'server';
 
+/** One Windows release with the build numbers that identify it. */
 export interface WindowsRelease {
   /** Stable id: `win10-1809`, `server-2019`, `server-sac-1709` ... */
   id: string;

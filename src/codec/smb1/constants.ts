@@ -87,6 +87,7 @@ export const Smb1Command = {
   INVALID: 0xfe,
   NO_ANDX_COMMAND: 0xff,
 } as const;
+/** Name of an SMB1 command in {@link Smb1Command}. */
 export type Smb1CommandName = keyof typeof Smb1Command;
 
 /**

@@ -57,6 +57,7 @@ function encodeRequest(v: Smb1NegotiateRequest): Uint8Array {
   });
 }
 
+/** Codec of SMB_COM_NEGOTIATE requests (MS-CIFS §2.2.4.52.1). */
 export const smb1NegotiateRequest: Codec<Smb1NegotiateRequest> = {
   encode: (v, buf, offset) => placeEncoded(encodeRequest(v), buf, offset),
   decode: decodeRequest,
@@ -215,6 +216,7 @@ export interface Smb1NegotiateResponseOther {
   bytes: Uint8Array;
 }
 
+/** An SMB_COM_NEGOTIATE response, by the shape the selected dialect gives it (`form`): NT LM 0.12, LANMAN, core, or other. */
 export type Smb1NegotiateResponse =
   | Smb1NegotiateResponseNt
   | Smb1NegotiateResponseLanman
@@ -454,6 +456,7 @@ function encodeResponse(v: Smb1NegotiateResponse): Uint8Array {
   }
 }
 
+/** Codec of SMB_COM_NEGOTIATE responses (MS-CIFS §2.2.4.52.2, MS-SMB §2.2.4.5.2). Decoding needs the offered dialects to name the selected one: use {@link decodeSmb1NegotiateResponse} for that. */
 export const smb1NegotiateResponse: Codec<Smb1NegotiateResponse> = {
   encode: (v, buf, offset) => placeEncoded(encodeResponse(v), buf, offset),
   decode: (buf, offset, end) => decodeSmb1NegotiateResponse(buf, offset, end),

@@ -91,6 +91,7 @@ export interface Smb1SessionSetupOther {
   bytes: Uint8Array;
 }
 
+/** An SMB_COM_SESSION_SETUP_ANDX request, by WordCount: extended security (12), NT LM (13), LANMAN (10), or other. */
 export type Smb1SessionSetupRequest =
   | Smb1SessionSetupRequestExtended
   | Smb1SessionSetupRequestNt
@@ -241,6 +242,7 @@ function encodeRequest(v: Smb1SessionSetupRequest): Uint8Array {
   });
 }
 
+/** Codec of SMB_COM_SESSION_SETUP_ANDX requests (MS-CIFS §2.2.4.53.1, MS-SMB §2.2.4.6.1). */
 export const smb1SessionSetupRequest: Codec<Smb1SessionSetupRequest> = {
   encode: (v, buf, offset) => placeEncoded(encodeRequest(v), buf, offset),
   decode: decodeRequest,
@@ -324,6 +326,7 @@ function encodeResponse(v: Smb1SessionSetupResponse): Uint8Array {
   });
 }
 
+/** Codec of SMB_COM_SESSION_SETUP_ANDX responses (MS-CIFS §2.2.4.53.2, MS-SMB §2.2.4.6.2). */
 export const smb1SessionSetupResponse: Codec<Smb1SessionSetupResponse> = {
   encode: (v, buf, offset) => placeEncoded(encodeResponse(v), buf, offset),
   decode: decodeResponse,

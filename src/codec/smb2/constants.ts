@@ -13,6 +13,7 @@ export const SMB2_COMPRESSION_PROTOCOL_ID = 0xfc534d42;
 /** ProtocolId of an SMB1 header, `\xFFSMB` (not decoded here). */
 export { SMB1_PROTOCOL_ID } from '../smb1/constants.js';
 
+/** Size of the SMB2 packet header (MS-SMB2 §2.2.1). */
 export const SMB2_HEADER_SIZE = 64;
 
 /** MS-SMB2 §2.2.1 Command. */
@@ -208,6 +209,7 @@ export function flagNames(table: Table, value: number): string[] {
   return bitNames(table, value, 'combined');
 }
 
+/** Name of an SMB2 command (`NEGOTIATE` ...), or hex when unknown. */
 export function commandName(c: number): string {
   return enumName(Smb2Command, c);
 }
@@ -220,10 +222,12 @@ export function headerFlagNames(flags: number): string[] {
   return names;
 }
 
+/** Names of the Capabilities bits set (MS-SMB2 §2.2.3, §2.2.4). */
 export function capabilityNames(c: number): string[] {
   return flagNames(Smb2Capabilities, c);
 }
 
+/** Names of the SecurityMode bits set (SIGNING_ENABLED, SIGNING_REQUIRED). */
 export function securityModeNames(m: number): string[] {
   return flagNames(Smb2SecurityMode, m);
 }

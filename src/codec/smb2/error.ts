@@ -8,6 +8,7 @@ import { ByteReader } from '../reader.js';
 import { SMB2_HEADER_SIZE } from './constants.js';
 import { encodePacket, expectStructureSize, openMessage, type Smb2Packet } from './header.js';
 
+/** One ERROR_CONTEXT of an SMB2 ERROR response (MS-SMB2 §2.2.2.1). */
 export interface Smb2ErrorContext {
   /** ErrorId (see ErrorId). */
   errorId: number;
@@ -15,6 +16,7 @@ export interface Smb2ErrorContext {
   errorData: Uint8Array;
 }
 
+/** SMB2 ERROR response body (MS-SMB2 §2.2.2). */
 export interface ErrorResponse {
   /** ErrorData when ErrorContextCount is 0 (e.g. the 4-byte size of STATUS_BUFFER_TOO_SMALL). */
   errorData: Uint8Array;
@@ -22,6 +24,7 @@ export interface ErrorResponse {
   errorContexts: Smb2ErrorContext[];
 }
 
+/** An SMB2 ERROR response: header and body. */
 export type ErrorResponseMessage = Smb2Packet<ErrorResponse>;
 
 const FIXED = 8;
@@ -51,6 +54,7 @@ function check(b: ErrorResponse): void {
 /** StructureSize 9 counts one byte of ErrorData: an empty ErrorData is still sent as one zero byte. */
 const bodyLength = (b: ErrorResponse): number => FIXED + Math.max(1, byteCount(b));
 
+/** Codec of SMB2 ERROR responses (header + body). */
 export const errorResponse: Codec<ErrorResponseMessage> = {
   encode(m, buf, offset) {
     const b = m.body;

@@ -291,6 +291,7 @@ export interface Smb2TransformHeader {
   encryptedData: Uint8Array;
 }
 
+/** Size of the SMB2 TRANSFORM_HEADER (MS-SMB2 §2.2.41). */
 export const TRANSFORM_HEADER_SIZE = 52;
 
 interface RawTransform {
@@ -317,6 +318,7 @@ const TRANSFORM = fixedLayout<RawTransform>(
     .uint64le('sessionId'),
 );
 
+/** Codec of the SMB2 TRANSFORM_HEADER (encrypted messages, \xFDSMB). */
 export const smb2TransformHeader: Codec<Smb2TransformHeader> = {
   encode(v, buf, offset) {
     const out = Buffer.alloc(TRANSFORM_HEADER_SIZE + v.encryptedData.length);
@@ -371,8 +373,10 @@ export interface Smb2CompressionTransformHeader {
   payload: Uint8Array;
 }
 
+/** Size of the unchained SMB2 COMPRESSION_TRANSFORM_HEADER (MS-SMB2 §2.2.42.1). */
 export const COMPRESSION_TRANSFORM_HEADER_SIZE = 16;
 
+/** Codec of the SMB2 COMPRESSION_TRANSFORM_HEADER (compressed messages, \xFCSMB). */
 export const smb2CompressionTransformHeader: Codec<Smb2CompressionTransformHeader> = {
   encode(v, buf, offset) {
     const out = Buffer.alloc(COMPRESSION_TRANSFORM_HEADER_SIZE + v.payload.length);

@@ -39,6 +39,7 @@ import type { Smb2Message } from './message.js';
 
 const u64hex = (v: bigint): string => `0x${v.toString(16).padStart(16, '0')}`;
 
+/** JSON-safe view of an SMB2 header: numbers plus their names, 64-bit ids as decimal strings. */
 export interface Smb2HeaderJson {
   command: number;
   commandName: string;
@@ -67,6 +68,7 @@ export interface Smb2HeaderJson {
   signature: string;
 }
 
+/** The JSON-safe view of an SMB2 header. */
 export function smb2HeaderToJson(h: Smb2Header): Smb2HeaderJson {
   const response = isResponse(h);
   const j: Smb2HeaderJson = {
@@ -93,6 +95,7 @@ export function smb2HeaderToJson(h: Smb2Header): Smb2HeaderJson {
   return j;
 }
 
+/** JSON-safe view of one negotiate context, with the names of the values it lists. */
 export interface NegotiateContextJson {
   kind: NegotiateContext['kind'];
   contextType: number;
@@ -121,6 +124,7 @@ export interface NegotiateContextJson {
 
 const names = (table: Readonly<Record<string, number>>, list: number[]): string[] => list.map((v) => enumName(table, v));
 
+/** The JSON-safe view of a negotiate context. */
 export function negotiateContextToJson(c: NegotiateContext): NegotiateContextJson {
   const type = contextType(c);
   const j: NegotiateContextJson = {
@@ -187,6 +191,7 @@ function securityModeJson(m: number): SecurityModeJson {
   };
 }
 
+/** JSON-safe view of an SMB2 NEGOTIATE request body. */
 export interface NegotiateRequestJson extends SecurityModeJson {
   dialects: number[];
   dialectNames: string[];
@@ -198,6 +203,7 @@ export interface NegotiateRequestJson extends SecurityModeJson {
   negotiateContexts: NegotiateContextJson[];
 }
 
+/** The JSON-safe view of an SMB2 NEGOTIATE request body. */
 export function negotiateRequestToJson(b: NegotiateRequest): NegotiateRequestJson {
   const j: NegotiateRequestJson = {
     ...securityModeJson(b.securityMode),
@@ -212,6 +218,7 @@ export function negotiateRequestToJson(b: NegotiateRequest): NegotiateRequestJso
   return j;
 }
 
+/** JSON-safe view of an SMB2 NEGOTIATE response body. */
 export interface NegotiateResponseJson extends SecurityModeJson {
   dialect: number;
   dialectName: string;
@@ -235,6 +242,7 @@ export interface NegotiateResponseJson extends SecurityModeJson {
   negotiateContexts: NegotiateContextJson[];
 }
 
+/** The JSON-safe view of an SMB2 NEGOTIATE response body. */
 export function negotiateResponseToJson(b: NegotiateResponse): NegotiateResponseJson {
   const guid = guidFromString(b.serverGuid);
   return {
@@ -257,6 +265,7 @@ export function negotiateResponseToJson(b: NegotiateResponse): NegotiateResponse
   };
 }
 
+/** JSON-safe view of an SMB2 SESSION_SETUP request body. */
 export interface SessionSetupRequestJson extends SecurityModeJson {
   flags: number;
   flagNames: string[];
@@ -268,6 +277,7 @@ export interface SessionSetupRequestJson extends SecurityModeJson {
   securityBuffer: string;
 }
 
+/** The JSON-safe view of an SMB2 SESSION_SETUP request body. */
 export function sessionSetupRequestToJson(b: SessionSetupRequest): SessionSetupRequestJson {
   return {
     ...securityModeJson(b.securityMode),
@@ -282,6 +292,7 @@ export function sessionSetupRequestToJson(b: SessionSetupRequest): SessionSetupR
   };
 }
 
+/** JSON-safe view of an SMB2 SESSION_SETUP response body. */
 export interface SessionSetupResponseJson {
   sessionFlags: number;
   sessionFlagNames: string[];
@@ -292,6 +303,7 @@ export interface SessionSetupResponseJson {
   securityBuffer: string;
 }
 
+/** The JSON-safe view of an SMB2 SESSION_SETUP response body. */
 export function sessionSetupResponseToJson(b: SessionSetupResponse): SessionSetupResponseJson {
   return {
     sessionFlags: b.sessionFlags,
@@ -304,11 +316,13 @@ export function sessionSetupResponseToJson(b: SessionSetupResponse): SessionSetu
   };
 }
 
+/** JSON-safe view of an SMB2 ERROR response body. */
 export interface ErrorResponseJson {
   errorData: string;
   errorContexts: { errorId: number; errorIdName: string; errorData: string }[];
 }
 
+/** The JSON-safe view of an SMB2 ERROR response body. */
 export function errorResponseToJson(b: ErrorResponse): ErrorResponseJson {
   return {
     errorData: hex(b.errorData),
@@ -316,6 +330,7 @@ export function errorResponseToJson(b: ErrorResponse): ErrorResponseJson {
   };
 }
 
+/** JSON-safe view of a TRANSFORM_HEADER. */
 export interface TransformHeaderJson {
   signature: string;
   nonce: string;
@@ -325,6 +340,7 @@ export interface TransformHeaderJson {
   encryptedLength: number;
 }
 
+/** The JSON-safe view of a TRANSFORM_HEADER. */
 export function transformHeaderToJson(t: Smb2TransformHeader): TransformHeaderJson {
   return {
     signature: hex(t.signature),
@@ -336,6 +352,7 @@ export function transformHeaderToJson(t: Smb2TransformHeader): TransformHeaderJs
   };
 }
 
+/** JSON-safe view of a COMPRESSION_TRANSFORM_HEADER. */
 export interface CompressionTransformHeaderJson {
   originalCompressedSegmentSize: number;
   compressionAlgorithm: number;
@@ -346,6 +363,7 @@ export interface CompressionTransformHeaderJson {
   payloadLength: number;
 }
 
+/** The JSON-safe view of a COMPRESSION_TRANSFORM_HEADER. */
 export function compressionTransformHeaderToJson(c: Smb2CompressionTransformHeader): CompressionTransformHeaderJson {
   return {
     originalCompressedSegmentSize: c.originalCompressedSegmentSize,
@@ -358,6 +376,7 @@ export function compressionTransformHeaderToJson(c: Smb2CompressionTransformHead
   };
 }
 
+/** JSON-safe view of a decoded {@link Smb2Message}, tagged by the same `kind`. */
 export type Smb2MessageJson =
   | { kind: 'negotiate-request'; header: Smb2HeaderJson; body: NegotiateRequestJson }
   | { kind: 'negotiate-response'; header: Smb2HeaderJson; body: NegotiateResponseJson }

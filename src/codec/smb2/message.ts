@@ -27,6 +27,7 @@ import {
   type SessionSetupResponse,
 } from './session-setup.js';
 
+/** One decoded SMB2 message, tagged by `kind`: the commands this library decodes, any other command as raw body bytes, or an encrypted/compressed envelope. */
 export type Smb2Message =
   | { kind: 'negotiate-request'; header: Smb2Header; body: NegotiateRequest }
   | { kind: 'negotiate-response'; header: Smb2Header; body: NegotiateResponse }
@@ -40,6 +41,7 @@ export type Smb2Message =
   /** COMPRESSION_TRANSFORM_HEADER (\xFCSMB): a compressed message, not decompressed here. */
   | { kind: 'compressed'; compression: Smb2CompressionTransformHeader };
 
+/** The `kind` tags of {@link Smb2Message}. */
 export type Smb2MessageKind = Smb2Message['kind'];
 
 const ERROR_STRUCTURE_SIZE = 9;

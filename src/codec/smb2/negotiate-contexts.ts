@@ -8,6 +8,7 @@ import { ByteReader } from '../reader.js';
 import { DecodeError } from '../../errors.js';
 import { NegotiateContextType } from './constants.js';
 
+/** SMB2_PREAUTH_INTEGRITY_CAPABILITIES (MS-SMB2 §2.2.3.1.1). */
 export interface PreauthIntegrityContext {
   kind: 'preauth-integrity';
   /** HashAlgorithms (see HashAlgorithm). */
@@ -16,12 +17,14 @@ export interface PreauthIntegrityContext {
   salt: Uint8Array;
 }
 
+/** SMB2_ENCRYPTION_CAPABILITIES (MS-SMB2 §2.2.3.1.2). */
 export interface EncryptionContext {
   kind: 'encryption';
   /** Ciphers (see Cipher): the client's preference list, or the one the server chose. */
   ciphers: number[];
 }
 
+/** SMB2_COMPRESSION_CAPABILITIES (MS-SMB2 §2.2.3.1.3). */
 export interface CompressionContext {
   kind: 'compression';
   /** Flags (see CompressionCapabilitiesFlags). */
@@ -30,42 +33,49 @@ export interface CompressionContext {
   compressionAlgorithms: number[];
 }
 
+/** SMB2_NETNAME_NEGOTIATE_CONTEXT_ID (MS-SMB2 §2.2.3.1.4): the server name the client asked for. */
 export interface NetnameContext {
   kind: 'netname';
   /** NetName: the server name the client connects to, UTF-16LE on the wire, no terminator. */
   netName: string;
 }
 
+/** SMB2_TRANSPORT_CAPABILITIES (MS-SMB2 §2.2.3.1.5). */
 export interface TransportContext {
   kind: 'transport';
   /** Flags (see TransportCapabilitiesFlags). */
   flags: number;
 }
 
+/** SMB2_RDMA_TRANSFORM_CAPABILITIES (MS-SMB2 §2.2.3.1.6). */
 export interface RdmaTransformContext {
   kind: 'rdma-transform';
   /** RDMATransformIds (see RdmaTransformId). */
   transformIds: number[];
 }
 
+/** SMB2_SIGNING_CAPABILITIES (MS-SMB2 §2.2.3.1.7). */
 export interface SigningContext {
   kind: 'signing';
   /** SigningAlgorithms (see SigningAlgorithm). */
   signingAlgorithms: number[];
 }
 
+/** SMB2_POSIX_EXTENSIONS_AVAILABLE (Samba's POSIX extensions context). */
 export interface PosixContext {
   kind: 'posix';
   /** Samba's 16-byte GUID (POSIX_EXTENSIONS_GUID_HEX); older peers sent 8 zero bytes. Kept raw. */
   data: Uint8Array;
 }
 
+/** A context type this library does not decode: its type and data bytes. */
 export interface UnknownContext {
   kind: 'unknown';
   contextType: number;
   data: Uint8Array;
 }
 
+/** One negotiate context of an SMB 3.1.1 NEGOTIATE, tagged by `kind`. */
 export type NegotiateContext =
   | PreauthIntegrityContext
   | EncryptionContext

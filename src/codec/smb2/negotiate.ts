@@ -23,6 +23,7 @@ import {
   type NegotiateContext,
 } from './negotiate-contexts.js';
 
+/** SMB2 NEGOTIATE request body (MS-SMB2 §2.2.3). */
 export interface NegotiateRequest {
   /** SecurityMode (see Smb2SecurityMode). */
   securityMode: number;
@@ -38,6 +39,7 @@ export interface NegotiateRequest {
   negotiateContexts: NegotiateContext[];
 }
 
+/** SMB2 NEGOTIATE response body (MS-SMB2 §2.2.4). */
 export interface NegotiateResponse {
   /** SecurityMode: 0x01 signing enabled, 0x02 signing required (whatever the dialect). */
   securityMode: number;
@@ -67,7 +69,9 @@ export interface NegotiateResponse {
   reserved2?: number;
 }
 
+/** An SMB2 NEGOTIATE request: header and body. */
 export type NegotiateRequestMessage = Smb2Packet<NegotiateRequest>;
+/** An SMB2 NEGOTIATE response: header and body. */
 export type NegotiateResponseMessage = Smb2Packet<NegotiateResponse>;
 
 const REQUEST_FIXED = 36; // body bytes before Dialects
@@ -96,6 +100,7 @@ function checkRequest(b: NegotiateRequest): void {
   if (b.dialects.length > 0xffff) throw new RangeError('too many dialects');
 }
 
+/** Codec of SMB2 NEGOTIATE requests (header + body). */
 export const negotiateRequest: Codec<NegotiateRequestMessage> = {
   encode(m, buf, offset) {
     const b = m.body;
@@ -165,6 +170,7 @@ function checkResponse(b: NegotiateResponse): void {
   if (b.securityBuffer.length > 0xffff) throw new RangeError('security buffer too long for SecurityBufferLength');
 }
 
+/** Codec of SMB2 NEGOTIATE responses (header + body). */
 export const negotiateResponse: Codec<NegotiateResponseMessage> = {
   encode(m, buf, offset) {
     const b = m.body;

@@ -15,6 +15,7 @@ import {
   type Smb2Packet,
 } from './header.js';
 
+/** SMB2 SESSION_SETUP request body (MS-SMB2 §2.2.5). */
 export interface SessionSetupRequest {
   /** Flags: 0x01 BINDING (see SessionSetupRequestFlags). */
   flags: number;
@@ -30,6 +31,7 @@ export interface SessionSetupRequest {
   securityBuffer: Uint8Array;
 }
 
+/** SMB2 SESSION_SETUP response body (MS-SMB2 §2.2.6). */
 export interface SessionSetupResponse {
   /** SessionFlags: IS_GUEST 0x1, IS_NULL 0x2, ENCRYPT_DATA 0x4 (see SessionFlags). */
   sessionFlags: number;
@@ -37,7 +39,9 @@ export interface SessionSetupResponse {
   securityBuffer: Uint8Array;
 }
 
+/** An SMB2 SESSION_SETUP request: header and body. */
 export type SessionSetupRequestMessage = Smb2Packet<SessionSetupRequest>;
+/** An SMB2 SESSION_SETUP response: header and body. */
 export type SessionSetupResponseMessage = Smb2Packet<SessionSetupResponse>;
 
 const REQUEST_FIXED = 24;
@@ -47,6 +51,7 @@ function checkBuffer(b: Uint8Array): void {
   if (b.length > 0xffff) throw new RangeError('security buffer too long for SecurityBufferLength');
 }
 
+/** Codec of SMB2 SESSION_SETUP requests (header + body). */
 export const sessionSetupRequest: Codec<SessionSetupRequestMessage> = {
   encode(m, buf, offset) {
     const b = m.body;
@@ -83,6 +88,7 @@ export const sessionSetupRequest: Codec<SessionSetupRequestMessage> = {
   },
 };
 
+/** Codec of SMB2 SESSION_SETUP responses (header + body). */
 export const sessionSetupResponse: Codec<SessionSetupResponseMessage> = {
   encode(m, buf, offset) {
     const b = m.body;
@@ -127,6 +133,7 @@ export interface SessionSetupRequestOptions {
   header?: Omit<HeaderInit, 'command'>;
 }
 
+/** The SESSION_SETUP request message a probe sends (header + body), as a value. */
 export function makeSessionSetupRequest(o: SessionSetupRequestOptions): SessionSetupRequestMessage {
   return {
     header: makeHeader({ ...o.header, command: Smb2Command.SESSION_SETUP }),

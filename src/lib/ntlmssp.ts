@@ -1,0 +1,61 @@
+/**
+ * `smbprobe/ntlmssp`: NTLMSSP messages (MS-NLMP): NEGOTIATE, CHALLENGE (with the AV_PAIR target
+ * information that names a host) and AUTHENTICATE, and the SPNEGO wrapping (RFC 4178) they travel in
+ * inside SMB SESSION_SETUP security buffers.
+ *
+ * @module ntlmssp
+ */
+export {
+  NTLMSSP_SIGNATURE,
+  NtlmMessageType,
+  NegotiateFlags,
+  type NegotiateFlagName,
+  DEFAULT_NEGOTIATE_FLAGS,
+  negotiateFlagNames,
+  AvId,
+  AvFlags,
+  type AvStringName,
+  type SingleHostData,
+  type AvPair,
+  type TargetInfoFacts,
+  type NtlmVersion,
+  type NtlmNegotiate,
+  type NtlmChallenge,
+  type Ntlmv2Response,
+  type NtlmAuthenticate,
+  type NtlmMessage,
+  type NegotiateOptions,
+  isNtlmssp,
+  decodeAvPairs,
+  encodeAvPairs,
+  targetInfoFacts,
+  ntlmNegotiate,
+  ntlmNegotiateMessage,
+  ntlmChallenge,
+  ntlmAuthenticate,
+  decodeNtlmMessage,
+  encodeNtlmMessage,
+} from '../codec/ntlmssp.js';
+export {
+  SPNEGO_OID,
+  MechOid,
+  type MechName,
+  type MechType,
+  mechType,
+  ContextFlag,
+  type ContextFlagName,
+  type ContextFlags,
+  NegState,
+  type NegStateName,
+  type NegHints,
+  type NegTokenInit,
+  type NegTokenResp,
+  negTokenInit,
+  negTokenResp,
+  spnegoNtlmInit,
+  spnegoNtlmResp,
+  type InnerError,
+  type SecurityBlob,
+  decodeSecurityBlob,
+  findNtlmssp,
+} from '../codec/spnego.js';
