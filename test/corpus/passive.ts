@@ -4,6 +4,8 @@
  * from tshark's decoding of the same file. The derivations are written here from tshark's fields
  * (independently of src/passive), with the rules of docs/passive.md.
  */
+import { fingerprintLabel } from '../../src/fingerprint/index.js';
+import { releasesByNtlmVersion } from '../../src/fingerprint/windows-builds.js';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -221,6 +223,55 @@ export function manifestMs17(dir: string, file: string): string[] {
   return [];
 }
 
+/** MANIFEST.tsv `contents` → the NTLM challenges tshark saw: NetBIOS computer name → NTLM version. */
+export function manifestChallenges(dir: string, file: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const path = join(dir, 'MANIFEST.tsv');
+  const alt = join(dirname(dir), 'MANIFEST.tsv');
+  const p = existsSync(path) ? path : existsSync(alt) ? alt : null;
+  if (!p) return out;
+  for (const line of readFileSync(p, 'utf8').split('\n')) {
+    const cols = line.split('\t');
+    if (cols[0] !== basename(file)) continue;
+    const m = /challenges \{([^}]*)\}/.exec(cols[6] ?? '');
+    for (const entry of (m?.[1] ?? '').split(/,\s*(?=[^,]*\\)/)) {
+      const e = /\\([^\s\\\[]+)\s*(?:\[[^\]]*\])?\s*ver (\d+\.\d+\.\d+)/.exec(entry);
+      if (e) out.set(e[1]!.toUpperCase(), e[2]!);
+    }
+  }
+  return out;
+}
+
+/**
+ * Issue 6's proof over the corpus: every host whose NTLM version the MANIFEST (tshark) shows is
+ * fingerprinted as that release: Windows with a product the build table gives for that NTLM
+ * build, or Samba for Samba's 6.1.0.
+ */
+export function checkFingerprints(hosts: HostResult[], dir: string, file: string): { problems: string[]; checked: string[] } {
+  const problems: string[] = [];
+  const checked: string[] = [];
+  for (const [name, version] of manifestChallenges(dir, file)) {
+    const h = hosts.find((x) => x.ntlm?.netbiosComputer?.toUpperCase() === name && x.ntlm.osVersion === version);
+    if (!h) {
+      problems.push(`fingerprint ${name}: MANIFEST shows NTLM ${version}, no such host reported`);
+      continue;
+    }
+    const os = h.os;
+    const label = fingerprintLabel(os);
+    if (version === '6.1.0') {
+      if (os?.family !== 'Samba') problems.push(`fingerprint ${name}: NTLM 6.1.0 (Samba), we say ${label}`);
+      else checked.push(`${name}=${label}`);
+      continue;
+    }
+    const releases = releasesByNtlmVersion(version);
+    if (os?.family !== 'Windows') problems.push(`fingerprint ${name}: NTLM ${version}, we say ${label}`);
+    else if (releases.length > 0 && !releases.some((r) => os.product !== null && os.product.includes(r.product))) {
+      problems.push(`fingerprint ${name}: NTLM ${version} is ${releases.map((r) => `${r.product} ${r.version ?? ''}`.trim()).join(' or ')}, we say ${label}`);
+    } else checked.push(`${name}=${label}`);
+  }
+  return { problems, checked };
+}
+
 export interface PassiveCheck {
   ok: boolean;
   summary: string;
@@ -297,9 +348,12 @@ export async function checkPassive(file: string, dir: string): Promise<PassiveCh
   for (const id of manifestMs17(dir, file)) if (!ids.has(id)) problems.push(`MANIFEST lists ${id} traffic, no such finding`);
   const eb = new Set(hosts.filter((h) => h.findings.some((f) => f.id === 'eternalblue-exploit-attempt')).map((h) => h.address));
   if ((exp.eternalblue.size > 0) !== (eb.size > 0)) problems.push(`eternalblue: ours [${sortJoin(eb)}], tshark ${exp.eternalblue.size > 0 ? 'has' : 'has no'} NT_TRANSACT + TRANS2_SECONDARY`);
+  const fp = checkFingerprints(hosts, dir, file);
+  problems.push(...fp.problems);
   const ms = [...ids].filter((i) => /ms17|pulsar|eternal/.test(i)).sort();
   const summary =
     `passive: ${counts.hosts} hosts, ${counts.names} names, ${counts.dialects} dialects, ${counts.verdicts} SMB1 verdicts, ${counts.ntlm} NTLM facts agree with tshark` +
+    `${fp.checked.length ? `; fingerprints as MANIFEST: ${fp.checked.join(', ')}` : ''}` +
     `${ms.length ? `; MS17-010: ${ms.join(', ')}` : ''}${stopped ? `; capture stops at offset ${stopped.offset}` : ''}`;
   return { ok: problems.length === 0, summary, problems };
 }
