@@ -98,8 +98,9 @@ export class CaptureReader {
       return this.step();
     } catch (e) {
       this.state = 'failed';
-      this.failure =
-        e instanceof DecodeError ? e : new DecodeError('BAD_VALUE', this.fmt ?? 'pcap', 'record', this.consumed, String(e));
+      // anything but a DecodeError is a bug in this reader: let it surface, never disguise it
+      if (!(e instanceof DecodeError)) throw e;
+      this.failure = e;
       throw this.failure;
     }
   }
