@@ -187,7 +187,8 @@ describe('examples', function () {
       const network = args[0] !== 'pcap' && !args.includes('--help') && !args.includes('-h');
       it(`${line}${network ? ' (with --dry-run)' : ''}`, async () => {
         writeFileSync(join(tmp, 'hosts.txt'), '192.0.2.7\n192.0.2.8\n');
-        const r = await run(process.execPath, [TSX, CLI, ...args, ...(network ? ['--dry-run'] : [])], { cwd: tmp });
+        // captures are named relative to the repository, as a reader of the README runs them
+        const r = await run(process.execPath, [TSX, CLI, ...args, ...(network ? ['--dry-run'] : [])], { cwd: network ? tmp : ROOT });
         assert.equal(r.code, 0, r.stderr);
         if (network && !args.includes('-o')) assert.match(r.stdout, /^192\.0\.2\.\d+$/m);
       });
