@@ -13,6 +13,7 @@ import { TcpReassembler, type Endpoint, type GapReason, type ReassemblyEvent, ty
 
 export type { Endpoint };
 
+/** A UDP 137 datagram as captured (decode it with `nbnsPacket`). */
 export interface NbnsDatagram {
   kind: 'nbns';
   frame: number;
@@ -38,6 +39,7 @@ interface StreamSide {
   connection: number;
 }
 
+/** One NBSS message reassembled from a TCP 139/445 stream, with the frames that carried it. */
 export interface NbssCaptureMessage extends StreamSide {
   kind: 'nbss';
   /** Frame that completed the message. */
@@ -56,6 +58,7 @@ export interface NbssCaptureMessage extends StreamSide {
   streamOffset: number;
 }
 
+/** A hole or resynchronisation in a TCP stream: the partial message before it was dropped. */
 export interface CaptureGap extends StreamSide {
   kind: 'gap';
   frame: number;
@@ -81,6 +84,7 @@ export interface CaptureGap extends StreamSide {
   discarded: number;
 }
 
+/** A frame, stream or capture that could not be decoded; the capture goes on unless `scope` is `capture`. */
 export interface CaptureError extends Partial<StreamSide> {
   kind: 'error';
   /**
@@ -100,8 +104,10 @@ export interface CaptureError extends Partial<StreamSide> {
   message: string;
 }
 
+/** What the capture layer yields: NBNS datagrams, NBSS messages, gaps and errors. */
 export type AppMessage = NbnsDatagram | NbssCaptureMessage | CaptureGap | CaptureError;
 
+/** Ports, message size cap and reassembly bounds of a {@link CaptureDecoder}. */
 export interface CaptureDecoderOptions {
   /** NBSS message size cap (default: the framing's maximum, 128 KiB on 139 and 16 MiB on 445). */
   maxMessage?: number;
@@ -115,6 +121,7 @@ export interface CaptureDecoderOptions {
   reassembly?: TcpReassemblyOptions;
 }
 
+/** Counters of a {@link CaptureDecoder} run. */
 export interface CaptureDecoderStats {
   records: number;
   /** Records that decoded to UDP/TCP. */
@@ -246,6 +253,7 @@ interface FlowState {
   hunt: Hunt | undefined;
 }
 
+/** Capture records in, application messages out: UDP 137 datagrams as they are, TCP 139/445 reassembled and framed. */
 export class CaptureDecoder {
   private readonly tcp: TcpReassembler;
   private readonly flows = new Map<string, FlowState>();

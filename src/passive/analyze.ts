@@ -35,6 +35,7 @@ export interface PassiveEvent {
   file?: string;
 }
 
+/** Counters of a passive analysis: frames, bytes, messages, hosts. */
 export interface PassiveStats {
   frames: number;
   /** File offset reached (bytes read through the last record). */
@@ -98,6 +99,7 @@ export function detectionEvent(d: Ms17Detection): PassiveEvent {
   return e;
 }
 
+/** Options of the passive analyzer: capture name, event and progress callbacks, state bounds. */
 export interface PassiveAnalyzerOptions {
   /** Name for `passive.capture` in the results. */
   capture?: string;
@@ -165,6 +167,7 @@ export class PassiveAnalyzer {
   }
 }
 
+/** Options of {@link analyzeCapture}: the analyzer, reader and capture-decoder options together. */
 export interface AnalyzeOptions extends PassiveAnalyzerOptions, ReadCaptureOptions, CaptureDecoderOptions {
   /** Called after each record (frames read, file offset reached). */
   onProgress?: (stats: PassiveStats) => void;
@@ -172,6 +175,7 @@ export interface AnalyzeOptions extends PassiveAnalyzerOptions, ReadCaptureOptio
   onEvent?: (e: PassiveEvent) => void | Promise<void>;
 }
 
+/** The hosts a capture shows, its statistics, and where it stopped if it was damaged. */
 export interface AnalyzeResult {
   hosts: HostResult[];
   stats: PassiveStats;

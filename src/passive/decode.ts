@@ -51,6 +51,7 @@ export interface AuthInfo {
   blob: SecurityBlob;
 }
 
+/** The decoded body of an SMB1 message, by command. */
 export type Smb1Body =
   | { command: 'negotiate-request'; message: Smb1NegotiateRequest }
   | { command: 'negotiate-response'; message: Smb1NegotiateResponse; auth?: AuthInfo }
@@ -61,6 +62,7 @@ export type Smb1Body =
   /** The header decoded but the command's words/bytes did not: the header is still reported. */
   | { command: 'malformed'; error: DecodeErrorFacts };
 
+/** One decoded protocol message from a capture (or a gap/error), with where and when it was seen. */
 export type DecodedMessage =
   | { kind: 'nbns'; meta: MessageMeta; packet: NbnsPacket }
   | { kind: 'nbss'; meta: MessageMeta; message: NbssMessage }
@@ -70,6 +72,7 @@ export type DecodedMessage =
   | { kind: 'gap'; meta: MessageMeta; reason: string; length: number; discarded: number }
   | { kind: 'capture-error'; meta: Partial<MessageMeta>; scope: string; error: DecodeErrorFacts };
 
+/** The facts of a DecodeError, JSON-safe. */
 export interface DecodeErrorFacts {
   code: DecodeError['code'];
   protocol: DecodeError['protocol'];
@@ -85,6 +88,7 @@ export function errorFacts(e: DecodeError): DecodeErrorFacts {
 /** Offered SMB1 dialect lists kept per connection until the answer comes; bounded. */
 const MAX_PENDING_NEGOTIATES = 4096;
 
+/** Decodes application messages into protocol messages; keeps per-connection state to name SMB1 dialects. */
 export class MessageDecoder {
   private readonly offered = new Map<string, readonly string[]>();
 

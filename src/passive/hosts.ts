@@ -101,6 +101,7 @@ const q = (s: string): string => `"${s}"`;
 const isSmb2Offer = (d: string): boolean => d.startsWith('SMB 2.');
 const NT_LM = 'NT LM 0.12';
 
+/** Bounds and naming for a {@link HostBuilder}. */
 export interface HostBuilderOptions {
   /** Name of the capture (for `passive.capture`). */
   capture?: string;
@@ -108,6 +109,7 @@ export interface HostBuilderOptions {
   maxHosts?: number;
 }
 
+/** Builds one HostResult per answering host from decoded messages, the same shape as a live scan. */
 export class HostBuilder {
   private readonly hosts = new Map<string, HostState>();
   private readonly capture: string;

@@ -9,6 +9,7 @@ import { CaptureReader, readCaptureBuffer, type CaptureRecord } from '../codec/p
 
 export type CaptureSource = string | NodeJS.ReadableStream | AsyncIterable<Uint8Array>;
 
+/** Options for {@link readCapture}: chunk size and cancellation. */
 export interface ReadCaptureOptions {
   /** Read size for files and stdin (default 1 MiB). */
   chunkSize?: number;

@@ -34,6 +34,7 @@ const MAX_HOSTNAME = 253;
 
 type Range = readonly [number, number];
 
+/** One parsed target specification: an address, a CIDR block, an octet-range pattern or a host name. */
 export type TargetSpec =
   /** IPv4 as four octet range lists (a single address, a dash range or list, or a CIDR block). */
   | { kind: 'ipv4'; text: string; octets: readonly (readonly Range[])[] }
@@ -59,6 +60,7 @@ export interface UnresolvedTarget {
   message: string;
 }
 
+/** Resolves a host name to its addresses (dns.lookup by default; injectable for tests). */
 export type Resolver = (name: string) => Promise<Array<{ address: string; family: number }>>;
 
 const defaultResolver: Resolver = (name) => dnsLookup(name, { all: true });
@@ -261,6 +263,7 @@ export function specSize(s: TargetSpec): number {
   }
 }
 
+/** Which part of a target list this run takes: shard `index` of `count` (`--shard K/N`). */
 export interface Shard {
   /** 1-based shard number. */
   index: number;
@@ -414,6 +417,7 @@ function search<T extends number | bigint>(iv: ReadonlyArray<readonly [T, T]>, x
 // ---------------------------------------------------------------------------------------------
 // Expansion
 
+/** How targets expand: exclusions, shard and resolver. */
 export interface ExpandOptions {
   exclude?: ExclusionSet;
   shard?: Shard;

@@ -41,12 +41,6 @@ const ENTRIES: Readonly<Record<string, string>> = {
  */
 const PENDING_TSDOC: ReadonlySet<string> = new Set([
   'NbstatOptions', 'SmbTarget', 'SmbProbeOptions', 'SmbProbeResult', 'DEFAULT_SMB_TARGETS',
-  'TargetSpec', 'Resolver', 'Shard', 'ExpandOptions',
-  'CaptureFormat', 'CaptureReader', 'ReadCaptureOptions',
-  'NbnsDatagram', 'NbssCaptureMessage', 'CaptureGap', 'CaptureError', 'AppMessage', 'CaptureDecoderOptions', 'CaptureDecoderStats', 'CaptureDecoder',
-  'Smb1Body', 'DecodedMessage', 'DecodeErrorFacts', 'MessageDecoder',
-  'PassiveStats', 'PassiveAnalyzerOptions', 'AnalyzeOptions', 'AnalyzeResult',
-  'HostBuilderOptions', 'HostBuilder',
 ]);
 
 interface Run {

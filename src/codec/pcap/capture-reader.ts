@@ -43,6 +43,7 @@ export interface CaptureRecord {
   fileOffset: number;
 }
 
+/** The container format, detected from the first bytes. */
 export type CaptureFormat = 'pcap' | 'pcapng';
 
 const PCAPNG_SHB_MAGIC = 0x0a0d0d0a;
@@ -59,6 +60,7 @@ type State = 'start' | 'pcap' | 'pcapng' | 'failed';
 
 const EMPTY = new Uint8Array(0);
 
+/** Incremental pcap/pcapng reader: push chunks of any size, pull whole records; holds at most one partial record. */
 export class CaptureReader {
   private chunks: Uint8Array[] = [];
   /** Read position in chunks[0]. */
