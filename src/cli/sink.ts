@@ -4,7 +4,7 @@
  * removed on a run-time failure). Writes wait for the stream to drain.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { rename, unlink } from 'node:fs/promises';
+import { rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -30,6 +30,10 @@ export function stdoutSink(stdout: NodeJS.WritableStream & { isTTY?: boolean } =
 }
 
 export async function fileSink(path: string): Promise<Sink> {
+  // checked before anything is sent: the rename at the end must not be the first to fail
+  if (path === '') throw new Error('empty file name');
+  const st = await stat(path).catch(() => null);
+  if (st?.isDirectory()) throw new Error('is a directory');
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const stream: WriteStream = createWriteStream(tmp, { flags: 'wx', mode: 0o644 });
   await new Promise<void>((resolve, reject) => {

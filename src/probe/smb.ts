@@ -61,6 +61,7 @@ import {
   nbssSessionRequest,
   newRunIdentity,
   receiveSmb,
+  unexpected,
   type RunIdentity,
 } from './smb-session.js';
 
@@ -263,6 +264,7 @@ async function runSmb1(ctx: PortContext): Promise<Smb1Outcome> {
     if (reply.kind !== 'smb1') {
       ev.received = reply.kind === 'nbss' ? `nbss-${reply.type}` : 'non-smb';
       ev.reason = 'the answer is not an SMB message';
+      out.errors.push(unexpected('smb1-negotiate', port, `${ev.received} answer (${reply.bytes} bytes) to the SMB1 NEGOTIATE`));
       return out;
     }
     let r;
@@ -495,7 +497,20 @@ async function probePort(ctx: PortContext): Promise<PortInternals> {
   pr.details = details;
   pr.dialects = details.map((d) => d.dialect);
   pr.errors.push(...s2.errors, ...s1.errors);
-  if (!s2.spokeSmb2 && verdict === 'unknown' && details.length === 0) pr.status = 'error';
+  if (!s2.spokeSmb2 && verdict === 'unknown' && details.length === 0) {
+    pr.status = 'error';
+    // nothing usable came back: say so with a status even when no step failed on its own
+    // (a close right after each request, a non-SMB answer)
+    if (pr.errors.length === 0) {
+      const closed = s1.evidence.received === 'closed' || s1.evidence.received === 'reset';
+      const smb2How = [...new Set(s2.refused.values())].join('; ') || 'no answer';
+      pr.errors.push({
+        step: 'smb',
+        status: closed ? 'reset' : 'protocol-error',
+        message: `port ${ctx.target.port}: no SMB answer (SMB2 NEGOTIATE: ${smb2How}; SMB1 NEGOTIATE: ${s1.evidence.received})`,
+      });
+    }
+  }
 
   internals.highest = s2.highest;
   internals.facts = s2.facts;

@@ -4,6 +4,7 @@
  * one shared UDP scanner) and the direct-TCP SMB probe start together; only the NetBIOS-session
  * ports (139) wait for the `<20>` name, and only for a bounded time.
  */
+import { setMaxListeners } from 'node:events';
 import createDebug from 'debug';
 import type { NbstatOptions } from '../probe/nbstat.js';
 import type { SmbProbeOptions, SmbTarget } from '../probe/smb.js';
@@ -19,6 +20,7 @@ import type {
   SmbResult,
 } from './result.js';
 import type { Target } from './targets.js';
+import { DeadlineReached } from '../transport/tcp.js';
 
 const log = createDebug('smbprobe:scan');
 
@@ -191,7 +193,8 @@ export async function scanHost(target: Target, ctx: HostContext): Promise<HostRe
   const started = Date.now();
   const hostTimeoutMs = opts.hostTimeoutMs ?? DEFAULT_HOST_TIMEOUT_MS;
   const { ctl, dispose } = childController(opts.signal);
-  const deadline = setTimeout(() => ctl.abort(new Error('host timeout')), hostTimeoutMs);
+  // a DeadlineReached reason makes the probes report `timeout`, not `aborted`
+  const deadline = setTimeout(() => ctl.abort(new DeadlineReached('host timeout')), hostTimeoutMs);
   const signal = ctl.signal;
   const errors: ProbeErrorInfo[] = [];
   const wantNbstat = opts.mode !== 'smb' && ctx.nbstat !== undefined;
@@ -288,6 +291,8 @@ export async function scanHost(target: Target, ctx: HostContext): Promise<HostRe
  */
 export async function* scan(targets: AsyncIterable<Target> | Iterable<Target>, opts: ScanOptions): AsyncGenerator<HostResult, void, undefined> {
   const concurrency = Math.max(1, Math.floor(opts.concurrency ?? DEFAULT_CONCURRENCY));
+  // every host in flight listens on the caller's signal: that is expected, not a leak to warn about
+  if (opts.signal) setMaxListeners(concurrency * 2 + 32, opts.signal);
   const deps = opts.deps ?? (await loadDefaultDeps());
   const nbstat =
     opts.mode === 'smb'

@@ -40,6 +40,8 @@ export type TcpErrorReason =
   | 'too-large'
   /** A malformed NBSS / direct-TCP header. */
   | 'bad-frame'
+  /** More SESSION KEEP ALIVEs than any server sends while one reply is awaited. */
+  | 'keepalive-flood'
   | 'socket-error';
 
 export type TcpStatus = Exclude<ProbeStatus, 'ok'>;
@@ -75,11 +77,28 @@ function mapErrno(err: NodeJS.ErrnoException, phase: 'connect' | 'io', rx: numbe
   return new TcpError('error', 'socket-error', msg, phase, rx, tx);
 }
 
-/** Abort reasons we create ourselves, to tell a deadline from a caller's abort. */
-class DeadlineReached extends Error {}
+const DEADLINE_BRAND: unique symbol = Symbol.for('smbprobe:host-deadline') as never;
+
+/**
+ * Abort reason of a host deadline, to tell it from a caller's abort: a signal aborted with it
+ * (here, or by the scan's own per-host deadline) ends connections with `timeout` (host-deadline).
+ */
+export class DeadlineReached extends Error {
+  override readonly name = 'DeadlineReached';
+  /** A brand rather than instanceof: a module loaded twice (tsx: static + dynamic import) must still agree. */
+  readonly [DEADLINE_BRAND] = true;
+}
+
+/** The reason is a host deadline (ours or the scan's). */
+export function isDeadlineReason(reason: unknown): boolean {
+  return typeof reason === 'object' && reason !== null && (reason as { [DEADLINE_BRAND]?: unknown })[DEADLINE_BRAND] === true;
+}
+
+/** SESSION KEEP ALIVEs skipped while one reply is awaited before the peer counts as hostile. */
+export const MAX_KEEPALIVES_PER_REPLY = 64;
 
 function abortError(signal: AbortSignal, phase: 'connect' | 'io', rx = 0, tx = 0): TcpError {
-  if (signal.reason instanceof DeadlineReached) return new TcpError('timeout', 'host-deadline', 'host deadline reached', phase, rx, tx);
+  if (isDeadlineReason(signal.reason)) return new TcpError('timeout', 'host-deadline', 'host deadline reached', phase, rx, tx);
   return new TcpError('aborted', 'aborted', 'aborted', phase, rx, tx);
 }
 
@@ -279,6 +298,8 @@ export class TcpConnection {
   private ended = false;
   private closed = false;
   private pending: { resolve: (f: NbssFrame) => void; reject: (e: TcpError) => void } | null = null;
+  /** Keep-alives skipped since the last frame returned (a flood of them would defeat the idle timer). */
+  private keepAlives = 0;
   private idle: NodeJS.Timeout | undefined;
   private readonly onAbort: () => void;
 
@@ -362,7 +383,15 @@ export class TcpConnection {
         return this.markFailed(new TcpError('protocol-error', reason, e.message, 'io', this.bytesReceived, this.bytesSent, e));
       }
       if (f) {
-        if (this.transport === 'nbss' && f.type === NbssType.SESSION_KEEP_ALIVE) continue;
+        if (this.transport === 'nbss' && f.type === NbssType.SESSION_KEEP_ALIVE) {
+          if (++this.keepAlives > MAX_KEEPALIVES_PER_REPLY) {
+            return this.markFailed(
+              new TcpError('protocol-error', 'keepalive-flood', `more than ${MAX_KEEPALIVES_PER_REPLY} SESSION KEEP ALIVE messages without an answer`, 'io', this.bytesReceived, this.bytesSent),
+            );
+          }
+          continue;
+        }
+        this.keepAlives = 0;
         return f;
       }
       if (this.failure) return this.failure;
