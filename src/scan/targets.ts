@@ -496,11 +496,26 @@ export async function* expandTargets(specs: readonly TargetSpec[], opts: ExpandO
   for (const s of specs) {
     for await (const t of expandSpec(s, opts)) {
       if (opts.signal?.aborted) return;
+      if (!isUnicastDestination(t.address)) continue;
       if (ex && ex.has(t.address, t.host)) continue;
       if (opts.shard && opts.shard.count > 1 && shardOf(t.address, opts.shard.count) !== opts.shard.index) continue;
       yield t;
     }
   }
+}
+
+/**
+ * Whether an address can be a host to probe. "This network" (0.0.0.0/8), multicast (224.0.0.0/4),
+ * reserved and broadcast (240.0.0.0/4), the IPv6 unspecified address and IPv6 multicast are no
+ * hosts: a range that covers them (`0.0.0.0/0`) skips them instead of sending packets there.
+ */
+export function isUnicastDestination(address: string): boolean {
+  if (address.includes(':')) {
+    const a = address.toLowerCase();
+    return a !== '::' && !a.startsWith('ff');
+  }
+  const first = Number(address.slice(0, address.indexOf('.')));
+  return first !== 0 && first < 224;
 }
 
 /** Everything a target list needs, from the command line's words. */

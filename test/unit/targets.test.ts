@@ -10,6 +10,7 @@ import {
   bigIntToIpv6,
   dryRun,
   expandTargets,
+  isUnicastDestination,
   ipv4ToNumber,
   ipv6ToBigInt,
   numberToIpv4,
@@ -97,6 +98,17 @@ describe('targets: syntax', () => {
   it('address conversions round-trip', () => {
     fc.assert(fc.property(fc.integer({ min: 0, max: 0xffffffff }), (n) => ipv4ToNumber(numberToIpv4(n)) === n));
     fc.assert(fc.property(fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }), (v) => ipv6ToBigInt(bigIntToIpv6(v)) === v));
+  });
+});
+
+describe('targets: only unicast destinations', () => {
+  it('skips this-network, multicast, reserved and broadcast addresses that a range covers', async () => {
+    const got = await collect(expandTargets(parseTargetSpecs(['0.0.0.254-255', '0.0.1.0/31', '1.0.0.0/31', '223.255.255.255', '224.0.0.1', '239.1.2.3', '240.0.0.1', '255.255.255.255', '::', 'ff02::1', '2001:db8::1'])));
+    assert.deepEqual(got, ['1.0.0.0', '1.0.0.1', '223.255.255.255', '2001:db8::1']);
+  });
+  it('classifies by address', () => {
+    for (const a of ['0.0.0.0', '0.255.255.255', '224.0.0.0', '255.255.255.255', '::', 'ff05::2']) assert.equal(isUnicastDestination(a), false, a);
+    for (const a of ['1.0.0.0', '127.0.0.1', '192.0.2.1', '223.0.0.1', '::1', '2001:db8::1', 'fe80::1']) assert.equal(isUnicastDestination(a), true, a);
   });
 });
 
