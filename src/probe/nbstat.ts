@@ -21,6 +21,7 @@ import { isAllZeroMac, macVendor } from './mac-vendor.js';
 
 const log = createDebug('smbprobe:nbns');
 
+/** Options of the NBSTAT probe: timeouts, retries, the global packet rate, the UDP port and cancellation. */
 export interface NbstatOptions {
   /** Per attempt, before RTTs are measured; also the adaptive timeout's upper bound. Default 1000 ms. */
   timeoutMs?: number;

@@ -67,16 +67,19 @@ import {
 
 const log = createDebug('smbprobe:smb');
 
+/** A port to probe and its framing: `direct` (445, 4-byte length) or `nbss` (139, session request first). */
 export interface SmbTarget {
   port: number;
   transport: 'direct' | 'nbss';
 }
 
+/** 445 direct, then 139 through the NetBIOS session service. */
 export const DEFAULT_SMB_TARGETS: readonly SmbTarget[] = [
   { port: 445, transport: 'direct' },
   { port: 139, transport: 'nbss' },
 ];
 
+/** Options of {@link probeSmb}: ports, timeouts and deadline, response byte cap, NTLM, NBSS called names, cancellation. */
 export interface SmbProbeOptions {
   /** Default: 445 direct, 139 nbss. */
   ports?: SmbTarget[];
@@ -101,6 +104,7 @@ export interface SmbProbeOptions {
   signal?: AbortSignal;
 }
 
+/** What {@link probeSmb} learned: the SMB result, the NTLM host facts (or null) and every step that failed. */
 export interface SmbProbeResult {
   smb: SmbResult;
   ntlm: NtlmInfo | null;
