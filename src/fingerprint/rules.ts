@@ -291,6 +291,22 @@ export const defaultRules: readonly FingerprintRule[] = Object.freeze<Fingerprin
     source: 'fixtures nt1__impacket-smb1.pcap (`Samba 4.17.12-Debian`); corpus arkime smb-smbclient.pcap (`Samba 3.6.3`), zeek smb1_transaction_request.pcap (`Samba 4.7.4`)',
   },
   {
+    id: 'smb2-dialect-samba-major',
+    signal: 'smb.dialects',
+    description: 'A Samba host (NTLM 6.1.0, Samba LanMan string, or its NetBIOS name as server GUID) that accepts SMB 3.x: Samba 4 (SMB3 arrived in Samba 4.0, 3.1.1 in 4.3)',
+    predicate: (v, h) => {
+      const dialects = Array.isArray(v) ? (v as unknown[]).map(String) : [];
+      const samba =
+        h.ntlm?.osVersion === '6.1.0' ||
+        /^Samba\b/.test(h.smb?.nativeLanMan ?? '') ||
+        (h.smb?.serverGuidText != null && h.nbstat?.computerName != null && h.smb.serverGuidText.toUpperCase() === h.nbstat.computerName.toUpperCase()) ||
+        (h.smb?.serverGuidText != null && h.ntlm?.netbiosComputer != null && h.smb.serverGuidText.toUpperCase() === h.ntlm.netbiosComputer.toUpperCase());
+      return samba && dialects.some((d) => d.startsWith('3.'));
+    },
+    conclusion: { families: ['Samba'], version: '4', weight: 0.2, supports: 'Samba 4' },
+    source: 'Samba 4.0 release notes (SMB 3.0), Samba 4.3 release notes (SMB 3.1.1); fixtures smb3__smbclient-L.pcap (SMBv1 off: no string carries the version)',
+  },
+  {
     id: 'smb-native-lanman-smbfs',
     signal: 'smb.nativeLanMan',
     description: 'NativeLanMan `SMBFS x.y.z`: macOS',

@@ -84,6 +84,15 @@ const CASES: Record<string, Case> = {
       assert.equal(os.version, '4.17.12');
     },
   },
+  'smb2-dialect-samba-major': {
+    yes: hostWith({ smb: smbWith({ dialects: ['2.0.2', '2.1', '3.0', '3.0.2', '3.1.1'] }), ntlm: ntlmWith({ osVersion: '6.1.0' }) }),
+    // the same dialects from a Windows host say nothing about Samba
+    no: hostWith({ smb: smbWith({ dialects: ['2.0.2', '2.1', '3.0', '3.0.2', '3.1.1'] }), ntlm: ntlmWith({ osVersion: '10.0.17763' }) }),
+    expect: (os) => {
+      assert.equal(os.family, 'Samba');
+      assert.equal(os.version, '4');
+    },
+  },
   'smb-native-lanman-smbfs': { yes: smb({ nativeLanMan: 'SMBFS 3.0.0' }), no: smb({ nativeLanMan: 'Samba' }), expect: family('macOS') },
   'smb-native-lanman-windows': { yes: smb({ nativeLanMan: 'Windows 2000 LAN Manager' }), no: smb({ nativeLanMan: 'Samba 3.6.3' }), expect: family('Windows') },
   'smb2-dialect-floor': {
