@@ -156,6 +156,13 @@ function fromOutcome(o: UdpOutcome): NbstatResult {
     r.rttMs = o.rttMs;
     return r;
   }
+  if (rdata.names.length === 0 && p.warnings.length > 0) {
+    // a damaged table (NUM_NAMES beyond the bytes present, a cut answer) that yielded no name at all
+    const r = emptyNbstatResult('protocol-error', errorInfo('protocol-error', `node status answer with no decodable name: ${p.warnings.join('; ')}`));
+    r.warnings = [...p.warnings];
+    r.rttMs = o.rttMs;
+    return r;
+  }
   return nbstatResult(rdata, p.warnings, o.rttMs);
 }
 
