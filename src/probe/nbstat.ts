@@ -7,9 +7,9 @@
  * 2 retransmissions; 1000 packets/s over the whole scan; 1024 queries in flight.
  *
  * `NbstatScanner` sends every query through one shared socket, where ICMP port unreachable cannot
- * be attributed (closed port → `timeout`), unless `detectUnreachable` is set (one connected
- * socket per query in flight). `probeNbstat` probes one host on a connected socket, so a closed
- * port answers `unreachable` at once.
+ * be attributed (closed port → `timeout`); with `detectUnreachable`, a target that stays silent
+ * gets one last try on a connected socket, which sees the ICMP error (`unreachable`).
+ * `probeNbstat` probes one host on a connected socket, so a closed port answers `unreachable` at once.
  */
 import createDebug from 'debug';
 import { encodeNodeStatusRequest, nbnsPacket, nodeStatusOf, type NbnsPacket, type NbstatRdata } from '../codec/nbns.js';
@@ -35,8 +35,10 @@ export interface NbstatOptions {
   port?: number;
   /** Queries in flight at once. Default 1024. */
   maxOutstanding?: number;
-  /** One connected socket per query in flight, so that ICMP port unreachable is seen. Default false (true in probeNbstat). */
+  /** A silent target gets one last try on a connected socket, so that ICMP port unreachable is seen. Default false. */
   detectUnreachable?: boolean;
+  /** `shared` (default): one socket for every target; `connected`: one socket per query in flight (probeNbstat). */
+  socketMode?: 'shared' | 'connected';
   signal?: AbortSignal;
 }
 
@@ -176,39 +178,43 @@ export class NbstatScanner {
     this.port = opts.port ?? 137;
     if (!Number.isInteger(this.port) || this.port < 1 || this.port > 65535) throw new RangeError(`bad port: ${this.port}`);
     this.signal = opts.signal;
-    this.transport = new UdpTransport({
+    const common = {
       timeoutMs: opts.timeoutMs ?? 1000,
       ...(opts.minTimeoutMs !== undefined ? { minTimeoutMs: opts.minTimeoutMs } : {}),
-      retries: opts.retries ?? 2,
       rate: opts.rate ?? 1000,
       maxOutstanding: opts.maxOutstanding ?? 1024,
-      mode: opts.detectUnreachable ? 'connected' : 'shared',
       ...(opts.signal ? { signal: opts.signal } : {}),
-    });
+    };
+    // every query goes out on one shared socket; only a target that stays silent gets one more
+    // try on a connected socket, whose ICMP port unreachable tells "closed" from "no answer"
+    this.transport = new UdpTransport({ ...common, retries: opts.retries ?? 2, mode: opts.socketMode ?? 'shared' });
+    this.confirm = opts.detectUnreachable && opts.socketMode !== 'connected' ? new UdpTransport({ ...common, retries: 0, mode: 'connected' }) : undefined;
   }
+
+  private readonly confirm: UdpTransport | undefined;
 
   /** Node status of one IP address. Never rejects for network trouble; throws TypeError for a non-IP address. */
   async query(address: string, signal?: AbortSignal): Promise<NbstatResult> {
     if (this.signal?.aborted || signal?.aborted) return emptyNbstatResult('aborted', errorInfo('aborted', 'aborted before sending'));
-    const outcome = await this.transport.request({
-      address,
-      port: this.port,
-      build: (id) => encodeNodeStatusRequest(id),
-      ...(signal ? { signal } : {}),
-    });
+    const request = { address, port: this.port, build: (id: number) => encodeNodeStatusRequest(id), ...(signal ? { signal } : {}) };
+    let outcome = await this.transport.request(request);
+    if (outcome.status === 'timeout' && this.confirm) {
+      const second = await this.confirm.request(request);
+      if (second.status === 'ok' || second.status === 'unreachable') outcome = second;
+    }
     const r = fromOutcome(outcome);
     log('%s: %s%s', address, r.status, r.status === 'ok' ? ` ${r.names.length} names, ${r.rttMs} ms, ${outcome.attempts} attempt(s)` : '');
     return r;
   }
 
-  close(): Promise<void> {
-    return this.transport.close();
+  async close(): Promise<void> {
+    await Promise.all([this.transport.close(), this.confirm?.close()]);
   }
 }
 
 /** One-shot probe of one host (connected socket: a closed port gives `unreachable` at once). */
 export async function probeNbstat(address: string, opts: NbstatOptions = {}): Promise<NbstatResult> {
-  const scanner = new NbstatScanner({ detectUnreachable: true, ...opts });
+  const scanner = new NbstatScanner({ socketMode: 'connected', ...opts });
   try {
     return await scanner.query(address);
   } finally {

@@ -127,6 +127,22 @@ describe('nbstat: probes on loopback', () => {
     assert.deepEqual(r.names, []);
   });
 
+  it('NbstatScanner with detectUnreachable: answers on the shared socket, a closed port is unreachable', async () => {
+    const resp = await NbnsResponder.start({ addresses: ['127.77.213.1', '127.77.213.2'] });
+    const scanner = new NbstatScanner({ port: resp.port, timeoutMs: 400, minTimeoutMs: 100, retries: 0, detectUnreachable: true });
+    try {
+      // 127.77.213.3 has no socket on that port: the kernel answers ICMP port unreachable
+      const [a, b, closed] = await Promise.all(['127.77.213.1', '127.77.213.2', '127.77.213.3'].map((x) => scanner.query(x)));
+      assert.equal(a!.status, 'ok');
+      assert.equal(b!.status, 'ok');
+      assert.equal(closed!.status, 'unreachable');
+      assert.equal(scanner.transport.stats.sent, 3, 'every first attempt went out on the one shared socket');
+    } finally {
+      await scanner.close();
+      await resp.close();
+    }
+  });
+
   it('NbstatScanner: many hosts on one socket, retransmission, timeout', async () => {
     const addresses = Array.from({ length: 50 }, (_, i) => `127.77.211.${i + 1}`);
     const resp = await NbnsResponder.start({ addresses, dropFirst: 1 });
