@@ -153,10 +153,17 @@ async function runScan(mode: ScanMode, targets: string[], o: ScanCliOptions, io:
   if (o.dryRun) {
     const sink = o.output !== undefined ? await fileSink(o.output) : stdoutSink(io.stdout);
     let n = 0;
+    // lines go out in 64 KiB batches: one write per address kept a /8 in the stream's buffers
+    let batch = '';
     for await (const t of stream) {
       n++;
-      await sink.write(t.host === t.address ? `${t.address}\n` : `${t.address}\t${t.host}\n`);
+      batch += t.host === t.address ? `${t.address}\n` : `${t.address}\t${t.host}\n`;
+      if (batch.length >= 65536) {
+        await sink.write(batch);
+        batch = '';
+      }
     }
+    await sink.write(batch);
     await sink.close(true);
     return n === 0 && unresolved > 0 ? EXIT.USAGE : EXIT.OK;
   }
