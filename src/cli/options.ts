@@ -58,11 +58,6 @@ export function parseFormat(text: string): OutputFormat {
   return text as OutputFormat;
 }
 
-export function parsePcapFormat(text: string): 'table' | 'json' | 'ndjson' {
-  if (text !== 'table' && text !== 'json' && text !== 'ndjson') throw new InvalidArgumentError(`unknown format ${JSON.stringify(text)} (one of table, json, ndjson)`);
-  return text;
-}
-
 /** `--fail-on` ids, comma separated, repeatable; each must be a known finding id. */
 export function parseFailOn(text: string, prev: string[] = []): string[] {
   const ids = text.split(',').map((s) => s.trim()).filter((s) => s !== '');

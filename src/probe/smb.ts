@@ -528,13 +528,9 @@ async function probePort(ctx: PortContext): Promise<PortInternals> {
 
 const DIALECT_ORDER = [SMB1_DIALECT, ...SMB2_DIALECTS.map(dialectName)];
 
-function dialectRank(name: string): number {
-  const i = DIALECT_ORDER.indexOf(name);
-  return i < 0 ? DIALECT_ORDER.length : i;
-}
-
-function combine(ports: PortInternals[]): SmbProbeResult {
-  const smb: SmbResult = {
+/** An SmbResult that knows nothing yet, before any port has answered. */
+export function emptySmbResult(): SmbResult {
+  return {
     ports: {},
     dialects: [],
     smb1: 'unknown',
@@ -556,6 +552,15 @@ function combine(ports: PortInternals[]): SmbProbeResult {
     nativeLanMan: null,
     primaryDomain: null,
   };
+}
+
+function dialectRank(name: string): number {
+  const i = DIALECT_ORDER.indexOf(name);
+  return i < 0 ? DIALECT_ORDER.length : i;
+}
+
+function combine(ports: PortInternals[]): SmbProbeResult {
+  const smb = emptySmbResult();
   const errors: ProbeErrorInfo[] = [];
   const all = new Set<string>();
   for (const p of ports) {

@@ -6,31 +6,10 @@
 import type { NodeNameEntry } from '../../src/codec/nbns.js';
 import type { HostResult, NbstatResult, NegotiateContextAnswer, NtlmInfo, SmbResult } from '../../src/scan/result.js';
 import { emptyNbstatResult, nbstatResult } from '../../src/probe/nbstat.js';
+import { emptySmbResult } from '../../src/probe/smb.js';
 
 export function smbWith(p: Partial<SmbResult> = {}): SmbResult {
-  return {
-    ports: {},
-    dialects: [],
-    smb1: 'unknown',
-    smb1Evidence: [],
-    signing: { enabled: null, required: null },
-    capabilities: [],
-    highestDialect: null,
-    serverGuid: null,
-    serverGuidText: null,
-    systemTime: null,
-    bootTime: null,
-    maxTransactSize: null,
-    maxReadSize: null,
-    maxWriteSize: null,
-    spnegoMechanisms: [],
-    spnegoHint: null,
-    negotiateContexts: [],
-    nativeOs: null,
-    nativeLanMan: null,
-    primaryDomain: null,
-    ...p,
-  };
+  return { ...emptySmbResult(), ...p };
 }
 
 export function ntlmWith(p: Partial<NtlmInfo> = {}): NtlmInfo {
