@@ -8,10 +8,18 @@ import type { FingerprintEvidence, HostResult, OsFingerprint } from '../scan/res
 import { defaultCandidates, defaultRules } from './rules.js';
 import type { Candidate, Conclusion, FingerprintOptions, FingerprintRule } from './types.js';
 
+// Rule paths are few and fixed and a sweep reads each once per host: split each only once.
+const splitPaths = new Map<string, readonly string[]>();
+
 /** The value at a dotted path of a HostResult (`ntlm.osVersion`), or undefined. */
 export function signalValue(host: HostResult, path: string): unknown {
+  let keys = splitPaths.get(path);
+  if (keys === undefined) {
+    keys = path.split('.');
+    if (splitPaths.size < 4096) splitPaths.set(path, keys);
+  }
   let cur: unknown = host;
-  for (const key of path.split('.')) {
+  for (const key of keys) {
     if (cur === null || typeof cur !== 'object' || !Object.prototype.hasOwnProperty.call(cur, key)) return undefined;
     cur = (cur as Record<string, unknown>)[key];
   }
