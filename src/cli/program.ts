@@ -16,7 +16,7 @@ import type { SmbTarget } from '../probe/smb.js';
 import { FINDING_IDS, hasFinding } from '../scan/findings.js';
 import { analyzeCapture, type PassiveEvent, type PassiveStats } from '../passive/analyze.js';
 import { MS17_FINDING_IDS } from '../passive/ms17.js';
-import { scan, type ScanDeps, type ScanMode } from '../scan/scan.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_NBSTAT_CONCURRENCY, scan, type ScanDeps, type ScanMode } from '../scan/scan.js';
 import { prepareTargets, targetStream, TargetError, type Resolver } from '../scan/targets.js';
 import { escapeControl } from '../output/escape.js';
 import {
@@ -66,7 +66,7 @@ interface ScanCliOptions {
   timeout?: number;
   retries?: number;
   rate?: number;
-  concurrency: number;
+  concurrency?: number;
   hostTimeout?: number;
   ntlm: boolean;
   format: OutputFormat;
@@ -110,7 +110,7 @@ function addScanOptions(cmd: Command): Command {
     .option('--timeout <duration>', 'per-attempt UDP timeout and TCP connect/idle timeout (ms, or 2s ...)', parseDuration)
     .option('--retries <n>', 'NBSTAT retransmissions (default 2)', intParser('retries', 0, 10))
     .option('--rate <pps>', 'global UDP packet rate cap, packets per second', parseRate)
-    .option('--concurrency <n>', 'hosts probed at once', intParser('concurrency', 1, 4096), 64)
+    .option('--concurrency <n>', `hosts probed at once (default ${DEFAULT_CONCURRENCY}; nbstat ${DEFAULT_NBSTAT_CONCURRENCY}, paced by its window of queries in flight)`, intParser('concurrency', 1, 65536))
     .option('--host-timeout <duration>', 'total deadline per host (default 60s)', parseDuration)
     .option('--no-ntlm', 'skip the anonymous NTLM session setup (host facts)')
     .option('--format <format>', 'table, json, ndjson or csv', parseFormat, 'table' as OutputFormat)
@@ -194,7 +194,7 @@ async function runScan(mode: ScanMode, targets: string[], o: ScanCliOptions, io:
       ...(o.retries !== undefined ? { retries: o.retries } : {}),
       ...(o.rate !== undefined ? { rate: o.rate } : {}),
       ...(o.hostTimeout !== undefined ? { hostTimeoutMs: o.hostTimeout } : {}),
-      concurrency: o.concurrency,
+      ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),
       ntlm: o.ntlm,
       signal: ac.signal,
       ...(io.deps ? { deps: io.deps } : {}),
