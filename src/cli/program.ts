@@ -17,7 +17,7 @@ import { FINDING_IDS, hasFinding } from '../scan/findings.js';
 import { analyzeCapture, type PassiveEvent, type PassiveStats } from '../passive/analyze.js';
 import { MS17_FINDING_IDS } from '../passive/ms17.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_NBSTAT_CONCURRENCY, scan, type ScanDeps, type ScanMode } from '../scan/scan.js';
-import { prepareTargets, targetStream, TargetError, type Resolver } from '../scan/targets.js';
+import { prepareTargets, targetBatches, targetStream, TargetError, type Resolver, type UnresolvedTarget } from '../scan/targets.js';
 import { escapeControl } from '../output/escape.js';
 import {
   collect,
@@ -140,33 +140,36 @@ async function runScan(mode: ScanMode, targets: string[], o: ScanCliOptions, io:
   }
   let unresolved = 0;
   const ac = new AbortController();
-  const stream = targetStream(prepared, {
+  const expandOpts = {
     ...(io.resolver ? { resolver: io.resolver } : {}),
     signal: ac.signal,
-    onUnresolved: (u) => {
+    onUnresolved: (u: UnresolvedTarget) => {
       unresolved++;
       io.stderr.write(`smbprobe: warning: failed to resolve ${JSON.stringify(escapeControl(u.host))} (${escapeControl(u.message)}); skipped\n`);
     },
-    onMultipleAddresses: (host, used, all) => log('%s resolved to %d addresses, using %s', host, all.length, used),
-  });
+    onMultipleAddresses: (host: string, used: string, all: string[]) => log('%s resolved to %d addresses, using %s', host, all.length, used),
+  };
 
   if (o.dryRun) {
     const sink = o.output !== undefined ? await fileSink(o.output) : stdoutSink(io.stdout);
     let n = 0;
-    // lines go out in 64 KiB batches: one write per address kept a /8 in the stream's buffers
-    let batch = '';
-    for await (const t of stream) {
-      n++;
-      batch += t.host === t.address ? `${t.address}\n` : `${t.address}\t${t.host}\n`;
-      if (batch.length >= 65536) {
-        await sink.write(batch);
-        batch = '';
+    // addresses come in arrays and lines go out in 64 KiB writes: a /8 stays flat in memory
+    let chunk = '';
+    for await (const batch of targetBatches(prepared, expandOpts, 512)) {
+      for (const t of batch) {
+        n++;
+        chunk += t.host === t.address ? `${t.address}\n` : `${t.address}\t${t.host}\n`;
+      }
+      if (chunk.length >= 65536) {
+        await sink.write(chunk);
+        chunk = '';
       }
     }
-    await sink.write(batch);
+    await sink.write(chunk);
     await sink.close(true);
     return n === 0 && unresolved > 0 ? EXIT.USAGE : EXIT.OK;
   }
+  const stream = targetStream(prepared, expandOpts);
 
   let sink: Sink;
   try {
