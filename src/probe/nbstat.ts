@@ -4,8 +4,9 @@
  *
  * Defaults (documented in docs/cli.md by the CLI): 1000 ms per attempt until RTTs are measured,
  * then adaptive within [50 ms, timeoutMs] (doubling per retransmission, still ≤ timeoutMs), and an
- * answer to any attempt counts until the last attempt's timeout ends; 2 retransmissions; 4096
- * queries in flight, paced by their answers and timeouts (no fixed packet rate unless `rate`).
+ * answer to any attempt counts until 250 ms after the last attempt's timeout; at most 2
+ * retransmissions; 4096 queries in flight, paced by their answers and timeouts (no fixed packet
+ * rate unless `rate`).
  *
  * `NbstatScanner` sends its queries through a few shared sockets, where ICMP port unreachable
  * cannot be attributed (closed port → `timeout`); with `detectUnreachable`, a query that starts

@@ -51,13 +51,19 @@ export interface UdpTransportOptions {
   retries?: number;
   /** Global cap, packets per second (Infinity: none, the window alone paces). Default Infinity. */
   rate?: number;
+  /**
+   * After the last attempt has timed out, answers (to any attempt) are still taken for this long,
+   * ms; such a query no longer counts against maxOutstanding. A host slower than the adaptive
+   * timeout is found without every silent target paying for it. Default min(250, timeoutMs).
+   */
+  lateMs?: number;
   /** Queries in flight at once; the others wait in order. Default 1024 (at most 32768). */
   maxOutstanding?: number;
   /** `shared` (default), `connected` (one connected socket per query, sees ICMP) or `auto` (connected while few are in flight). */
   mode?: UdpSocketMode;
   /** `auto`: a query gets a connected socket if at most this many are in flight when it starts. Default 64. */
   connectedLimit?: number;
-  /** Shared sockets per address family. Default 4 (more when the IDs of maxOutstanding × attempts need them). */
+  /** Shared sockets per address family. Default 4 (more when the IDs of maxOutstanding × attempts need them; at most 64). */
   sockets?: number;
   /** SO_RCVBUF asked for each shared socket (the kernel may grant less). Default 4 MiB. */
   recvBufferSize?: number;
@@ -261,6 +267,9 @@ interface Pending {
   state: 'waiting' | 'active' | 'done';
   /** In the send queue (rate cap): no deadline runs until it is sent. */
   sending: boolean;
+  /** Every attempt has timed out; still listening for a late answer until `graceUntil`, out of the window. */
+  draining: boolean;
+  graceUntil: number;
   chan: Channel | undefined;
   /** Its own connected socket (`connected`, or `auto` while few are in flight). */
   socket: dgram.Socket | undefined;
@@ -315,6 +324,10 @@ export class UdpTransport {
   private readonly channels: { 4: Channel[]; 6: Channel[] } = { 4: [], 6: [] };
   private roundRobin = 0;
   private readonly live = new Set<Pending>();
+  /** Queries in the window: live ones that are not draining. */
+  private inWindow = 0;
+  readonly lateMs: number;
+  private readonly grace = new Fifo<Pending>();
   private readonly waiting = new Fifo<Pending>();
   private waitingCount = 0;
   private readonly sendQueue = new Fifo<Pending>();
@@ -328,6 +341,8 @@ export class UdpTransport {
   private timerDue = Infinity;
   private rtoAtArm = Infinity;
   private idPool = new Uint16Array(4096);
+  /** How many shared sockets have each ID outstanding. */
+  private readonly idUse = new Uint8Array(0x10000);
   private idNext = this.idPool.length;
   private closed = false;
   private readonly offAbort: () => void;
@@ -350,10 +365,12 @@ export class UdpTransport {
     this.bucket = rate === Infinity ? null : new TokenBucket(rate, Math.max(1, Math.ceil(rate / 50)));
     this.mode = opts.mode ?? 'shared';
     this.connectedLimit = opts.connectedLimit ?? 64;
+    this.lateMs = opts.lateMs ?? Math.min(250, timeoutMs);
+    if (!(this.lateMs >= 0)) throw new RangeError(`lateMs must be >= 0: ${this.lateMs}`);
     // every query in flight may hold 1 + retries IDs on its socket
     const needed = Math.ceil((this.maxOutstanding * (this.retries + 1)) / IDS_PER_SOCKET);
-    this.socketsPerFamily = Math.max(opts.sockets ?? 4, needed);
-    this.burst = 64 * this.socketsPerFamily;
+    this.socketsPerFamily = Math.min(64, Math.max(opts.sockets ?? 4, needed));
+    this.burst = 32 * this.socketsPerFamily;
     this.responseId = opts.responseId ?? nbnsResponseId;
     this.recvBufferSize = opts.recvBufferSize ?? DEFAULT_RECV_BUFFER;
     this.due = Array.from({ length: this.retries + 1 }, () => new Fifo<Pending>());
@@ -394,6 +411,8 @@ export class UdpTransport {
         attempts: 0,
         state: 'waiting',
         sending: false,
+        draining: false,
+        graceUntil: 0,
         chan: undefined,
         socket: undefined,
         early: undefined,
@@ -446,12 +465,13 @@ export class UdpTransport {
   // ----------------------------------------------------------------------------------------
 
   private pump(): void {
-    while (this.live.size < this.maxOutstanding && this.waitingCount > 0) {
+    while (this.inWindow < this.maxOutstanding && this.waitingCount > 0) {
       const p = this.waiting.shift()!;
       if (p.state !== 'waiting') continue;
       this.waitingCount--;
       p.state = 'active';
       this.live.add(p);
+      this.inWindow++;
       this.transmit(p);
     }
   }
@@ -510,14 +530,26 @@ export class UdpTransport {
     }
   }
 
-  /** A random ID that no query holds on this channel (pool of crypto random bytes, refilled in bulk). */
+  private randomId(): number {
+    if (this.idNext >= this.idPool.length) {
+      randomFillSync(this.idPool);
+      this.idNext = 0;
+    }
+    return this.idPool[this.idNext++]!;
+  }
+
+  /**
+   * A random ID (pool of crypto random bytes, refilled in bulk) that no outstanding query holds:
+   * on any socket while there are free ones, at least on this socket (where answers are matched)
+   * once the sweep is big enough to crowd the 64 Ki IDs.
+   */
   private newId(chan: Channel): number {
+    for (let i = 0; i < 32; i++) {
+      const id = this.randomId();
+      if (this.idUse[id] === 0) return id;
+    }
     for (let i = 0; i < 64; i++) {
-      if (this.idNext >= this.idPool.length) {
-        randomFillSync(this.idPool);
-        this.idNext = 0;
-      }
-      const id = this.idPool[this.idNext++]!;
+      const id = this.randomId();
       if (chan.byId[id] === undefined) return id;
     }
     const start = this.idPool[0]!;
@@ -578,6 +610,7 @@ export class UdpTransport {
     if (p.chan) {
       p.chan.byId[id] = p;
       p.chan.inUse++;
+      this.idUse[id]!++;
       try {
         p.chan.socket.send(data, p.req.port, p.req.address, p.chan.onSent);
       } catch (e) {
@@ -593,11 +626,7 @@ export class UdpTransport {
   /** A random ID not used by this query before (a connected socket needs no table: only its peer can answer). */
   private connectedId(p: Pending): number {
     for (;;) {
-      if (this.idNext >= this.idPool.length) {
-        randomFillSync(this.idPool);
-        this.idNext = 0;
-      }
-      const id = this.idPool[this.idNext++]!;
+      const id = this.randomId();
       if (!p.ids.includes(id)) return id;
     }
   }
@@ -644,6 +673,12 @@ export class UdpTransport {
       }
       if (p) earliest = Math.min(earliest, p.sentAt[i]! + this.rtt.timeoutFor(i + 1));
     }
+    let g = this.grace.peek();
+    while (g !== undefined && g.state === 'done') {
+      this.grace.shift();
+      g = this.grace.peek();
+    }
+    if (g) earliest = Math.min(earliest, g.graceUntil);
     this.rtoAtArm = this.rtt.rto;
     if (this.timer && this.timerDue <= earliest) return;
     if (this.timer) clearTimeout(this.timer);
@@ -672,6 +707,15 @@ export class UdpTransport {
         }
       }
     }
+    for (let p = this.grace.peek(); p !== undefined; p = this.grace.peek()) {
+      if (p.state === 'done') {
+        this.grace.shift();
+        continue;
+      }
+      if (p.graceUntil > now) break;
+      this.grace.shift();
+      this.timeout(p);
+    }
     this.drain();
     this.armTimer();
   }
@@ -688,6 +732,19 @@ export class UdpTransport {
       this.sendQueue.push(p);
       return;
     }
+    if (this.lateMs > 0) {
+      // out of the window: it sends nothing more, it only listens a while longer
+      p.draining = true;
+      p.graceUntil = performance.now() + this.lateMs;
+      this.inWindow--;
+      this.grace.push(p);
+      this.pump();
+      return;
+    }
+    this.timeout(p);
+  }
+
+  private timeout(p: Pending): void {
     this.stats.timeouts++;
     this.finish(p, { status: 'timeout', attempts: p.attempts, message: `no answer after ${p.attempts} attempt${p.attempts === 1 ? '' : 's'}` });
   }
@@ -728,7 +785,7 @@ export class UdpTransport {
     const rttMs = performance.now() - p.sentAt[attempt]!;
     this.rtt.sample(rttMs);
     this.stats.matched++;
-    if (attempt < p.attempts - 1) this.stats.lateMatched++;
+    if (attempt < p.attempts - 1 || p.draining) this.stats.lateMatched++;
     if (attempt === 0) this.firstAttemptAnswers++;
     else if (attempt + 1 > this.answeredAttempt) this.answeredAttempt = attempt + 1;
     // the first samples of a sweep shorten deadlines computed with the initial timeout
@@ -747,6 +804,7 @@ export class UdpTransport {
         if (chan.byId[id] === p) {
           chan.byId[id] = undefined;
           chan.inUse--;
+          this.idUse[id]!--;
         }
       }
     }
@@ -764,6 +822,7 @@ export class UdpTransport {
     p.resolve(outcome);
     if (wasActive) {
       this.live.delete(p);
+      if (!p.draining) this.inWindow--;
       if (!this.closed) this.pump();
     }
   }
