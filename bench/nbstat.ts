@@ -127,3 +127,29 @@ export async function singleHost(smbprobe: string): Promise<Record<string, numbe
   out.smbprobeRttMs = (JSON.parse(rtt.stdout.split('\n')[0]!) as { nbstat: { rttMs: number } }).nbstat.rttMs;
   return out;
 }
+
+/** nbtscan's output cap (-b, bits/s), fastest first: its default sends unthrottled and loses answers. */
+export const NBTSCAN_LADDER: string[][] = [['-b', '100000000'], ['-b', '50000000'], ['-b', '20000000'], ['-b', '10000000'], ['-b', '5000000'], ['-b', '2000000'], ['-b', '1000000']];
+/** smbprobe: the default first; the rest only if the default misses answers. */
+export const SMBPROBE_LADDER: string[][] = [['--retries', '4'], ['--retries', '4', '--rate', '20000']];
+
+/**
+ * The default run, then each setting of the ladder (fastest first) until one reaches 100 %
+ * recall. With `confirm`, the first setting at 100 % and the faster one before it run once more:
+ * recall near the edge varies from run to run, so the tool's best 100 % time is the fastest
+ * of those runs, not the first that happened to pass.
+ */
+export async function ladderRuns(run: (extra: string[]) => Promise<RunResult>, ladder: readonly string[][], confirm: boolean): Promise<{ runs: RunResult[]; full: RunResult | null }> {
+  const runs: RunResult[] = [await run([])];
+  let hit = runs[0]!.recall >= 1 ? -1 : undefined;
+  for (let i = 0; hit === undefined && i < ladder.length; i++) {
+    const r = await run(ladder[i]!);
+    runs.push(r);
+    if (r.recall >= 1) hit = i;
+  }
+  if (confirm && hit !== undefined) {
+    for (const i of [hit - 1, hit]) if (i >= -1) runs.push(await run(i >= 0 ? ladder[i]! : []));
+  }
+  const full = runs.filter((r) => r.recall >= 1).sort((a, b) => a.wallS - b.wallS)[0] ?? null;
+  return { runs, full };
+}

@@ -16,8 +16,8 @@ import type { SmbTarget } from '../probe/smb.js';
 import { FINDING_IDS, hasFinding } from '../scan/findings.js';
 import { analyzeCapture, type PassiveEvent, type PassiveStats } from '../passive/analyze.js';
 import { MS17_FINDING_IDS } from '../passive/ms17.js';
-import { scan, type ScanDeps, type ScanMode } from '../scan/scan.js';
-import { prepareTargets, targetStream, TargetError, type Resolver } from '../scan/targets.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_NBSTAT_CONCURRENCY, scan, type ScanDeps, type ScanMode } from '../scan/scan.js';
+import { prepareTargets, targetBatches, targetStream, TargetError, type Resolver, type UnresolvedTarget } from '../scan/targets.js';
 import { escapeControl } from '../output/escape.js';
 import {
   collect,
@@ -66,7 +66,7 @@ interface ScanCliOptions {
   timeout?: number;
   retries?: number;
   rate?: number;
-  concurrency: number;
+  concurrency?: number;
   hostTimeout?: number;
   ntlm: boolean;
   format: OutputFormat;
@@ -108,9 +108,9 @@ function addScanOptions(cmd: Command): Command {
     .option('--ports <list>', 'SMB ports: PORT[/direct|/nbss],... (default 445,139; 139 is NBSS)', parsePorts)
     .option('--nbstat-port <port>', 'UDP port for NBSTAT queries (default 137)', parsePort)
     .option('--timeout <duration>', 'per-attempt UDP timeout and TCP connect/idle timeout (ms, or 2s ...)', parseDuration)
-    .option('--retries <n>', 'NBSTAT retransmissions (default 2)', intParser('retries', 0, 10))
-    .option('--rate <pps>', 'global UDP packet rate cap, packets per second', parseRate)
-    .option('--concurrency <n>', 'hosts probed at once', intParser('concurrency', 1, 4096), 64)
+    .option('--retries <n>', 'most NBSTAT retransmissions (default 2)', intParser('retries', 0, 10))
+    .option('--rate <pps>', 'cap on UDP packets per second (default none: NBSTAT keeps 4096 queries in flight)', parseRate)
+    .option('--concurrency <n>', `hosts probed at once (default ${DEFAULT_CONCURRENCY}; nbstat ${DEFAULT_NBSTAT_CONCURRENCY}, paced by its window of queries in flight)`, intParser('concurrency', 1, 65536))
     .option('--host-timeout <duration>', 'total deadline per host (default 60s)', parseDuration)
     .option('--no-ntlm', 'skip the anonymous NTLM session setup (host facts)')
     .option('--format <format>', 'table, json, ndjson or csv', parseFormat, 'table' as OutputFormat)
@@ -140,33 +140,36 @@ async function runScan(mode: ScanMode, targets: string[], o: ScanCliOptions, io:
   }
   let unresolved = 0;
   const ac = new AbortController();
-  const stream = targetStream(prepared, {
+  const expandOpts = {
     ...(io.resolver ? { resolver: io.resolver } : {}),
     signal: ac.signal,
-    onUnresolved: (u) => {
+    onUnresolved: (u: UnresolvedTarget) => {
       unresolved++;
       io.stderr.write(`smbprobe: warning: failed to resolve ${JSON.stringify(escapeControl(u.host))} (${escapeControl(u.message)}); skipped\n`);
     },
-    onMultipleAddresses: (host, used, all) => log('%s resolved to %d addresses, using %s', host, all.length, used),
-  });
+    onMultipleAddresses: (host: string, used: string, all: string[]) => log('%s resolved to %d addresses, using %s', host, all.length, used),
+  };
 
   if (o.dryRun) {
     const sink = o.output !== undefined ? await fileSink(o.output) : stdoutSink(io.stdout);
     let n = 0;
-    // lines go out in 64 KiB batches: one write per address kept a /8 in the stream's buffers
-    let batch = '';
-    for await (const t of stream) {
-      n++;
-      batch += t.host === t.address ? `${t.address}\n` : `${t.address}\t${t.host}\n`;
-      if (batch.length >= 65536) {
-        await sink.write(batch);
-        batch = '';
+    // addresses come in arrays and lines go out in 64 KiB writes: a /8 stays flat in memory
+    let chunk = '';
+    for await (const batch of targetBatches(prepared, expandOpts, 512)) {
+      for (const t of batch) {
+        n++;
+        chunk += t.host === t.address ? `${t.address}\n` : `${t.address}\t${t.host}\n`;
+      }
+      if (chunk.length >= 65536) {
+        await sink.write(chunk);
+        chunk = '';
       }
     }
-    await sink.write(batch);
+    await sink.write(chunk);
     await sink.close(true);
     return n === 0 && unresolved > 0 ? EXIT.USAGE : EXIT.OK;
   }
+  const stream = targetStream(prepared, expandOpts);
 
   let sink: Sink;
   try {
@@ -194,7 +197,7 @@ async function runScan(mode: ScanMode, targets: string[], o: ScanCliOptions, io:
       ...(o.retries !== undefined ? { retries: o.retries } : {}),
       ...(o.rate !== undefined ? { rate: o.rate } : {}),
       ...(o.hostTimeout !== undefined ? { hostTimeoutMs: o.hostTimeout } : {}),
-      concurrency: o.concurrency,
+      ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),
       ntlm: o.ntlm,
       signal: ac.signal,
       ...(io.deps ? { deps: io.deps } : {}),

@@ -18,15 +18,53 @@ export interface Sink {
 
 function writeTo(stream: NodeJS.WritableStream, s: string): Promise<void> {
   if (s === '') return Promise.resolve();
+  // no callback per write: errors also come as the stream's 'error' event, and with a synchronous
+  // stream (stdout redirected to a file) a loop that never leaves the microtask queue piled the
+  // callbacks up with their chunks (a /8 dry run to /dev/null grew past 300 MB)
+  if (stream.write(s)) return Promise.resolve();
   return new Promise((resolve, reject) => {
-    const ok = stream.write(s, (err) => (err ? reject(err) : undefined));
-    if (ok) resolve();
-    else stream.once('drain', resolve);
+    const done = (err?: Error): void => {
+      stream.off('drain', onDrain);
+      stream.off('error', done);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onDrain = (): void => done();
+    stream.once('drain', onDrain);
+    stream.once('error', done);
   });
 }
 
+/**
+ * Writes made in one event-loop turn go out as one chunk (at the end of the turn, or at 64 KiB):
+ * a sweep finishes thousands of hosts per second, and one write per host line cost a tenth of
+ * the run. Nothing waits longer than the current turn, so one host still prints at once.
+ */
+function coalesced(stream: NodeJS.WritableStream): { write: (s: string) => Promise<void>; flush: () => Promise<void> } {
+  let pending = '';
+  let scheduled: NodeJS.Immediate | undefined;
+  const flush = (): Promise<void> => {
+    if (scheduled) clearImmediate(scheduled);
+    scheduled = undefined;
+    const out = pending;
+    pending = '';
+    return writeTo(stream, out);
+  };
+  return {
+    flush,
+    write(s) {
+      pending += s;
+      if (pending.length >= 65536) return flush();
+      scheduled ??= setImmediate(() => void flush().catch(() => {}));
+      return Promise.resolve();
+    },
+  };
+}
+
 export function stdoutSink(stdout: NodeJS.WritableStream & { isTTY?: boolean } = process.stdout): Sink {
-  return { tty: stdout.isTTY === true, write: (s) => writeTo(stdout, s), close: async () => {} };
+  if (stdout.isTTY === true) return { tty: true, write: (s) => writeTo(stdout, s), close: async () => {} };
+  const out = coalesced(stdout);
+  return { tty: false, write: out.write, close: () => out.flush() };
 }
 
 export async function fileSink(path: string): Promise<Sink> {
@@ -42,10 +80,12 @@ export async function fileSink(path: string): Promise<Sink> {
   });
   let failed: Error | undefined;
   stream.on('error', (e) => (failed = e));
+  const out = coalesced(stream);
   return {
     tty: false,
-    write: (s) => (failed ? Promise.reject(failed) : writeTo(stream, s)),
+    write: (s) => (failed ? Promise.reject(failed) : out.write(s)),
     async close(commit) {
+      await out.flush().catch((e: Error) => (failed ??= e));
       await new Promise<void>((resolve) => stream.end(() => resolve()));
       if (commit && !failed) await rename(tmp, path);
       else await unlink(tmp).catch(() => {});

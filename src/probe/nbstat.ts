@@ -3,12 +3,15 @@
  * about the host — computer name, workgroup, logged-on users, roles, MAC and its vendor.
  *
  * Defaults (documented in docs/cli.md by the CLI): 1000 ms per attempt until RTTs are measured,
- * then adaptive within [200 ms, timeoutMs] (doubling per retransmission, still ≤ timeoutMs);
- * 2 retransmissions; 1000 packets/s over the whole scan; 1024 queries in flight.
+ * then adaptive within [50 ms, timeoutMs] (doubling per retransmission, still ≤ timeoutMs), and an
+ * answer to any attempt counts until 250 ms after the last attempt's timeout; at most 2
+ * retransmissions; 4096 queries in flight, paced by their answers and timeouts (no fixed packet
+ * rate unless `rate`).
  *
- * `NbstatScanner` sends every query through one shared socket, where ICMP port unreachable cannot
- * be attributed (closed port → `timeout`); with `detectUnreachable`, a target that stays silent
- * gets one last try on a connected socket, which sees the ICMP error (`unreachable`).
+ * `NbstatScanner` sends its queries through a few shared sockets, where ICMP port unreachable
+ * cannot be attributed (closed port → `timeout`); with `detectUnreachable`, a query that starts
+ * while few are in flight (one host, a small sweep, the tail of a big one) gets a connected socket
+ * of its own, which sees the ICMP error (`unreachable`) — a big sweep does not pay a socket per target.
  * `probeNbstat` probes one host on a connected socket, so a closed port answers `unreachable` at once.
  */
 import createDebug from 'debug';
@@ -25,19 +28,19 @@ const log = createDebug('smbprobe:nbns');
 export interface NbstatOptions {
   /** Per attempt, before RTTs are measured; also the adaptive timeout's upper bound. Default 1000 ms. */
   timeoutMs?: number;
-  /** Lower bound of the adaptive per-attempt timeout. Default 200 ms (or timeoutMs if smaller). */
+  /** Lower bound of the adaptive per-attempt timeout. Default 50 ms (or timeoutMs if smaller). */
   minTimeoutMs?: number;
   /** Retransmissions. Default 2. */
   retries?: number;
-  /** Global packets/s cap (Infinity: none). Default 1000. */
+  /** Global packets/s cap (Infinity: none, the window of queries in flight paces). Default Infinity. */
   rate?: number;
   /** Destination UDP port. Default 137. */
   port?: number;
-  /** Queries in flight at once. Default 1024. */
+  /** Queries in flight at once (the self-clocking window). Default 4096. */
   maxOutstanding?: number;
-  /** A silent target gets one last try on a connected socket, so that ICMP port unreachable is seen. Default false. */
+  /** A query that starts while at most 64 are in flight gets a connected socket, so that ICMP port unreachable is seen. Default false. */
   detectUnreachable?: boolean;
-  /** `shared` (default): one socket for every target; `connected`: one socket per query in flight (probeNbstat). */
+  /** `shared` (default): shared sockets for every target; `connected`: one socket per query in flight (probeNbstat). */
   socketMode?: 'shared' | 'connected';
   signal?: AbortSignal;
 }
@@ -168,7 +171,19 @@ function fromOutcome(o: UdpOutcome): NbstatResult {
   return nbstatResult(rdata, p.warnings, o.rttMs);
 }
 
-/** One socket for many targets; each query resolves the moment its answer arrives. */
+export const NBSTAT_DEFAULTS = Object.freeze({ timeoutMs: 1000, minTimeoutMs: 50, retries: 2, rate: Infinity, maxOutstanding: 4096 });
+
+/** A node status request for every ID: the bytes of encodeNodeStatusRequest, only the ID patched in. */
+const REQUEST_TEMPLATE = Buffer.from(encodeNodeStatusRequest(0));
+function nodeStatusRequestBytes(id: number): Buffer {
+  const b = Buffer.allocUnsafe(REQUEST_TEMPLATE.length);
+  REQUEST_TEMPLATE.copy(b);
+  b[0] = id >>> 8;
+  b[1] = id & 0xff;
+  return b;
+}
+
+/** Shared sockets for many targets; each query resolves the moment its answer arrives. */
 export class NbstatScanner {
   readonly port: number;
   readonly transport: UdpTransport;
@@ -178,37 +193,29 @@ export class NbstatScanner {
     this.port = opts.port ?? 137;
     if (!Number.isInteger(this.port) || this.port < 1 || this.port > 65535) throw new RangeError(`bad port: ${this.port}`);
     this.signal = opts.signal;
-    const common = {
-      timeoutMs: opts.timeoutMs ?? 1000,
-      ...(opts.minTimeoutMs !== undefined ? { minTimeoutMs: opts.minTimeoutMs } : {}),
-      rate: opts.rate ?? 1000,
-      maxOutstanding: opts.maxOutstanding ?? 1024,
+    const timeoutMs = opts.timeoutMs ?? NBSTAT_DEFAULTS.timeoutMs;
+    this.transport = new UdpTransport({
+      timeoutMs,
+      minTimeoutMs: opts.minTimeoutMs ?? Math.min(NBSTAT_DEFAULTS.minTimeoutMs, timeoutMs),
+      retries: opts.retries ?? NBSTAT_DEFAULTS.retries,
+      rate: opts.rate ?? NBSTAT_DEFAULTS.rate,
+      maxOutstanding: opts.maxOutstanding ?? NBSTAT_DEFAULTS.maxOutstanding,
+      mode: opts.socketMode ?? (opts.detectUnreachable ? 'auto' : 'shared'),
       ...(opts.signal ? { signal: opts.signal } : {}),
-    };
-    // every query goes out on one shared socket; only a target that stays silent gets one more
-    // try on a connected socket, whose ICMP port unreachable tells "closed" from "no answer"
-    this.transport = new UdpTransport({ ...common, retries: opts.retries ?? 2, mode: opts.socketMode ?? 'shared' });
-    this.confirm = opts.detectUnreachable && opts.socketMode !== 'connected' ? new UdpTransport({ ...common, retries: 0, mode: 'connected' }) : undefined;
+    });
   }
-
-  private readonly confirm: UdpTransport | undefined;
 
   /** Node status of one IP address. Never rejects for network trouble; throws TypeError for a non-IP address. */
   async query(address: string, signal?: AbortSignal): Promise<NbstatResult> {
     if (this.signal?.aborted || signal?.aborted) return emptyNbstatResult('aborted', errorInfo('aborted', 'aborted before sending'));
-    const request = { address, port: this.port, build: (id: number) => encodeNodeStatusRequest(id), ...(signal ? { signal } : {}) };
-    let outcome = await this.transport.request(request);
-    if (outcome.status === 'timeout' && this.confirm) {
-      const second = await this.confirm.request(request);
-      if (second.status === 'ok' || second.status === 'unreachable') outcome = second;
-    }
+    const outcome = await this.transport.request({ address, port: this.port, build: nodeStatusRequestBytes, ...(signal ? { signal } : {}) });
     const r = fromOutcome(outcome);
-    log('%s: %s%s', address, r.status, r.status === 'ok' ? ` ${r.names.length} names, ${r.rttMs} ms, ${outcome.attempts} attempt(s)` : '');
+    if (log.enabled) log('%s: %s%s', address, r.status, r.status === 'ok' ? ` ${r.names.length} names, ${r.rttMs} ms, ${outcome.attempts} attempt(s)` : '');
     return r;
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.transport.close(), this.confirm?.close()]);
+    await this.transport.close();
   }
 }
 

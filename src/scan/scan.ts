@@ -42,6 +42,12 @@ export const DEFAULT_PORTS: readonly SmbTarget[] = Object.freeze([
   { port: 139, transport: 'nbss' },
 ]);
 export const DEFAULT_CONCURRENCY = 64;
+/**
+ * `nbstat` mode: hosts in flight by default. Each host is one UDP query, so the scanner's own
+ * window of queries in flight paces the sweep; this only keeps that window fed while targets
+ * are still streamed (memory stays bounded for a /8).
+ */
+export const DEFAULT_NBSTAT_CONCURRENCY = 8192;
 export const DEFAULT_HOST_TIMEOUT_MS = 60_000;
 /** How long port 139 waits for the NBSTAT answer (its `<20>` name) before falling back to *SMBSERVER. */
 export const DEFAULT_NBSTAT_WAIT_MS = 1500;
@@ -57,6 +63,7 @@ export interface ScanOptions {
   retries?: number;
   /** Global UDP packets/s. */
   rate?: number;
+  /** Hosts in flight (default DEFAULT_NBSTAT_CONCURRENCY in `nbstat` mode, else DEFAULT_CONCURRENCY). */
   concurrency?: number;
   hostTimeoutMs?: number;
   /** Host facts over NTLM (default true in `scan` and `smb`). */
@@ -187,9 +194,46 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
     signal.addEventListener('abort', done, { once: true });
   });
 
+/** The result of a host once its probes are done. */
+function hostResult(target: Target, started: number, nbstat: NbstatResult | null, smb: SmbResult | null, ntlm: NtlmInfo | null, errors: ProbeErrorInfo[]): HostResult {
+  const result: HostResult = {
+    host: target.host,
+    address: target.address,
+    nbstat,
+    smb,
+    ntlm,
+    findings: [],
+    errors,
+    startedAt: new Date(started).toISOString(),
+    durationMs: Date.now() - started,
+  };
+  result.os = fingerprint(result);
+  result.findings = computeFindings(result);
+  return result;
+}
+
+/**
+ * `nbstat` mode without an explicit host timeout: one query, bounded by the scanner's own
+ * attempts and timeouts and ended by the run's signal through the scanner. No per-host timer
+ * and no per-host listener on the run's signal: thousands of those in flight made every
+ * removal a walk over the others.
+ */
+async function nbstatOnlyHost(target: Target, nbstat: NbstatQuerier, runSignal: AbortSignal | undefined): Promise<HostResult> {
+  const started = Date.now();
+  const errors: ProbeErrorInfo[] = [];
+  let r: NbstatResult | null = null;
+  try {
+    r = await nbstat.query(target.address);
+  } catch (e) {
+    errors.push(errorInfo('nbstat', e, runSignal?.aborted ?? false));
+  }
+  return hostResult(target, started, r, null, null, errors);
+}
+
 /** Probe one target; never throws for network trouble (failures become `errors`). */
 export async function scanHost(target: Target, ctx: HostContext): Promise<HostResult> {
   const { opts, deps } = ctx;
+  if (opts.mode === 'nbstat' && opts.hostTimeoutMs === undefined && ctx.nbstat) return nbstatOnlyHost(target, ctx.nbstat, opts.signal);
   const started = Date.now();
   const hostTimeoutMs = opts.hostTimeoutMs ?? DEFAULT_HOST_TIMEOUT_MS;
   const { ctl, dispose } = childController(opts.signal);
@@ -260,20 +304,7 @@ export async function scanHost(target: Target, ctx: HostContext): Promise<HostRe
     }
     await nbstatP;
     if (hostTimedOut()) errors.push({ step: 'host', status: 'timeout', message: `host deadline of ${hostTimeoutMs} ms reached` });
-    const result: HostResult = {
-      host: target.host,
-      address: target.address,
-      nbstat,
-      smb,
-      ntlm,
-      findings: [],
-      errors,
-      startedAt: new Date(started).toISOString(),
-      durationMs: Date.now() - started,
-    };
-    result.os = fingerprint(result);
-    result.findings = computeFindings(result);
-    return result;
+    return hostResult(target, started, nbstat, smb, ntlm, errors);
   } finally {
     clearTimeout(deadline);
     dispose();
@@ -290,7 +321,7 @@ export async function scanHost(target: Target, ctx: HostContext): Promise<HostRe
  * interrupted mid-probe are dropped (their results would be partial).
  */
 export async function* scan(targets: AsyncIterable<Target> | Iterable<Target>, opts: ScanOptions): AsyncGenerator<HostResult, void, undefined> {
-  const concurrency = Math.max(1, Math.floor(opts.concurrency ?? DEFAULT_CONCURRENCY));
+  const concurrency = Math.max(1, Math.floor(opts.concurrency ?? (opts.mode === 'nbstat' ? DEFAULT_NBSTAT_CONCURRENCY : DEFAULT_CONCURRENCY)));
   // every host in flight listens on the caller's signal: that is expected, not a leak to warn about
   if (opts.signal) setMaxListeners(concurrency * 2 + 32, opts.signal);
   const deps = opts.deps ?? (await loadDefaultDeps());
@@ -298,7 +329,8 @@ export async function* scan(targets: AsyncIterable<Target> | Iterable<Target>, o
     opts.mode === 'smb'
       ? undefined
       : deps.createNbstatScanner({
-          // one connected socket per query in flight, so an ICMP port unreachable says "closed"
+          // while few queries are in flight each gets a connected socket, so an ICMP port
+          // unreachable says "closed"; a big sweep shares a few sockets
           detectUnreachable: true,
           ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
           ...(opts.retries !== undefined ? { retries: opts.retries } : {}),

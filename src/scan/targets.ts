@@ -429,8 +429,8 @@ export interface ExpandOptions {
   signal?: AbortSignal;
 }
 
-/** Addresses of one spec, in order (host names resolved). */
-async function* expandSpec(s: TargetSpec, opts: ExpandOptions): AsyncGenerator<Target, void, undefined> {
+/** Addresses of an address spec (no name), in order; synchronous, so a big range costs no Promise per address. */
+function* expandAddresses(s: Exclude<TargetSpec, { kind: 'name' }>): Generator<Target, void, undefined> {
   switch (s.kind) {
     case 'ipv4':
       for (const [a, b, c] of cartesian3(s.octets)) {
@@ -453,6 +453,17 @@ async function* expandSpec(s: TargetSpec, opts: ExpandOptions): AsyncGenerator<T
         const address = bigIntToIpv6(v) + (s.zone !== undefined ? `%${s.zone}` : '');
         yield { host: address, address, family: 6 };
       }
+      return;
+  }
+}
+
+/** Addresses of one spec, in order (host names resolved). */
+async function* expandSpec(s: TargetSpec, opts: ExpandOptions): AsyncGenerator<Target, void, undefined> {
+  switch (s.kind) {
+    case 'ipv4':
+    case 'ipv4-cidr':
+    case 'ipv6':
+      yield* expandAddresses(s);
       return;
     case 'name': {
       let addrs: Array<{ address: string; family: number }>;
@@ -492,16 +503,52 @@ async function* expandSpec(s: TargetSpec, opts: ExpandOptions): AsyncGenerator<T
  * applied per address. Addresses named twice are probed twice (nothing is remembered).
  */
 export async function* expandTargets(specs: readonly TargetSpec[], opts: ExpandOptions = {}): AsyncGenerator<Target, void, undefined> {
+  for await (const batch of expandTargetBatches(specs, opts, 256)) yield* batch;
+}
+
+/**
+ * The same stream in arrays of up to `max` targets: one Promise per batch instead of several
+ * per address, for consumers that go through millions of addresses (--dry-run of a /8).
+ */
+export async function* expandTargetBatches(specs: readonly TargetSpec[], opts: ExpandOptions = {}, max = 4096): AsyncGenerator<Target[], void, undefined> {
   const ex = opts.exclude && !opts.exclude.empty ? opts.exclude : undefined;
+  const shard = opts.shard && opts.shard.count > 1 ? opts.shard : undefined;
+  const wanted = (t: Target): boolean =>
+    isUnicastDestination(t.address) && !(ex && ex.has(t.address, t.host)) && !(shard && shardOf(t.address, shard.count) !== shard.index);
+  let batch: Target[] = [];
   for (const s of specs) {
-    for await (const t of expandSpec(s, opts)) {
-      if (opts.signal?.aborted) return;
-      if (!isUnicastDestination(t.address)) continue;
-      if (ex && ex.has(t.address, t.host)) continue;
-      if (opts.shard && opts.shard.count > 1 && shardOf(t.address, opts.shard.count) !== opts.shard.index) continue;
-      yield t;
+    if (s.kind === 'name') {
+      // nothing already expanded waits behind a name lookup, nor a resolved name behind the next
+      if (batch.length > 0) {
+        yield batch;
+        batch = [];
+      }
+      for await (const t of expandSpec(s, opts)) {
+        if (opts.signal?.aborted) return;
+        if (!wanted(t)) continue;
+        batch.push(t);
+        if (batch.length >= max) {
+          yield batch;
+          batch = [];
+        }
+      }
+      if (batch.length > 0) {
+        yield batch;
+        batch = [];
+      }
+      continue;
+    }
+    for (const t of expandAddresses(s)) {
+      if (!wanted(t)) continue;
+      batch.push(t);
+      if (batch.length >= max) {
+        if (opts.signal?.aborted) return;
+        yield batch;
+        batch = [];
+      }
     }
   }
+  if (batch.length > 0 && !opts.signal?.aborted) yield batch;
 }
 
 /**
@@ -554,8 +601,13 @@ export async function prepareTargets(input: TargetInput): Promise<PreparedTarget
 
 /** Expand prepared targets (exclusion names resolved first). */
 export async function* targetStream(p: PreparedTargets, opts: Omit<ExpandOptions, 'exclude' | 'shard'> = {}): AsyncGenerator<Target, void, undefined> {
+  for await (const batch of targetBatches(p, opts, 256)) yield* batch;
+}
+
+/** Expand prepared targets in arrays of up to `max` (see expandTargetBatches). */
+export async function* targetBatches(p: PreparedTargets, opts: Omit<ExpandOptions, 'exclude' | 'shard'> = {}, max = 4096): AsyncGenerator<Target[], void, undefined> {
   const exclude = p.excludeSpecs.length > 0 ? await ExclusionSet.from(p.excludeSpecs, opts.resolver) : undefined;
-  yield* expandTargets(p.specs, { ...opts, ...(exclude ? { exclude } : {}), ...(p.shard ? { shard: p.shard } : {}) });
+  yield* expandTargetBatches(p.specs, { ...opts, ...(exclude ? { exclude } : {}), ...(p.shard ? { shard: p.shard } : {}) }, max);
 }
 
 /** Dry run: the addresses a target list expands to, nothing sent (host names are resolved). */

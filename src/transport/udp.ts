@@ -1,33 +1,44 @@
 /**
  * UDP request/response transport for many targets at once (NBNS node status and friends).
  *
- * - One socket per address family (udp4 at once, udp6 lazily for the first IPv6 target) carries
- *   every query; its receive buffer is enlarged so that a sweep's answers are not dropped by the
- *   kernel (nbtscan loses answers that way).
+ * - A few shared sockets per address family carry the queries, spread round robin: each has its
+ *   own receive buffer (enlarged, so a sweep's answers are not dropped by the kernel as nbtscan's
+ *   are) and its own 64 Ki transaction IDs, and libuv reads at most 32 datagrams per socket per
+ *   loop turn, so several sockets drain a burst of answers sooner. Sockets are opened lazily.
  * - Each attempt of a query is sent with a fresh random transaction ID, never one that is still
- *   outstanding. An answer is accepted only if its ID belongs to an outstanding query, it comes
- *   from that query's destination address AND port, and its header says "response"; anything else
- *   is ignored, counted in `stats` and logged (`DEBUG=smbprobe:udp`). A fresh ID per attempt makes
- *   every RTT sample unambiguous (Karn's problem does not arise), and an answer to any attempt of
- *   the query is accepted.
+ *   outstanding on that socket. An answer is accepted only if its ID belongs to an outstanding
+ *   query on the socket it arrived on, it comes from that query's destination address AND port,
+ *   and its header says "response"; anything else is ignored, counted in `stats` and logged
+ *   (`DEBUG=smbprobe:udp`). A fresh ID per attempt makes every RTT sample unambiguous (Karn's
+ *   problem does not arise), and an answer to ANY attempt of the query is accepted until the
+ *   query ends, so a host slower than the current timeout is still found.
  * - Per-attempt timeout from a TCP-like estimator (RFC 6298: SRTT, RTTVAR, RTO = SRTT + 4·RTTVAR),
  *   bounded by [minTimeoutMs, maxTimeoutMs], doubled on each retransmission (still bounded).
- * - A global token bucket caps packets per second over all queries (retransmissions included); a
- *   bound on outstanding queries queues the rest. AbortSignal per query and per transport.
+ *   Deadlines are not timers: attempts wait in one FIFO per attempt number (their deadlines are
+ *   in send order, as all share the current RTO), and one timer serves the earliest head. A
+ *   deadline is computed with the RTO of the moment, so the first samples of a sweep shorten
+ *   the wait of attempts already sent.
+ * - Pacing: at most `maxOutstanding` queries in flight (self-clocking: an answer or a timeout
+ *   lets the next query go), optionally also a global token bucket (`rate`, packets per second,
+ *   retransmissions included). AbortSignal per query and per transport.
  *
  * ICMP port unreachable: Linux reports it only to a *connected* UDP socket (Node then emits an
- * `error` event with ECONNREFUSED). The shared socket cannot tell which target it was for, so in
- * `shared` mode ICMP is ignored and a closed port ends as `timeout`. `connected` mode opens one
- * connected socket per outstanding query instead (bounded by maxOutstanding): it reports
- * `unreachable` at once, at the price of one file descriptor per query in flight.
+ * `error` event with ECONNREFUSED). A shared socket cannot tell which target it was for, so there
+ * a closed port ends as `timeout`. `connected` mode opens one connected socket per query in
+ * flight: it reports `unreachable` at once, at the price of a socket (file descriptor) per query.
+ * `auto` is the hybrid: a query that starts while at most `connectedLimit` queries are in flight
+ * gets its own connected socket, the others share; so one host or a small sweep sees ICMP, and a
+ * big sweep does not pay a socket per target.
  */
 import dgram from 'node:dgram';
-import { randomInt } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import createDebug from 'debug';
 
 const log = createDebug('smbprobe:udp');
+
+export type UdpSocketMode = 'shared' | 'connected' | 'auto';
 
 export interface UdpTransportOptions {
   /** Initial per-attempt timeout, before any RTT sample, ms. Default 1000. */
@@ -38,13 +49,23 @@ export interface UdpTransportOptions {
   maxTimeoutMs?: number;
   /** Retransmissions after the first attempt. Default 2. */
   retries?: number;
-  /** Global cap, packets per second (Infinity: none). Default 1000. */
+  /** Global cap, packets per second (Infinity: none, the window alone paces). Default Infinity. */
   rate?: number;
+  /**
+   * After the last attempt has timed out, answers (to any attempt) are still taken for this long,
+   * ms; such a query no longer counts against maxOutstanding. A host slower than the adaptive
+   * timeout is found without every silent target paying for it. Default min(250, timeoutMs).
+   */
+  lateMs?: number;
   /** Queries in flight at once; the others wait in order. Default 1024 (at most 32768). */
   maxOutstanding?: number;
-  /** `shared` (default): one socket for all; `connected`: one connected socket per query, detects ICMP port unreachable. */
-  mode?: 'shared' | 'connected';
-  /** SO_RCVBUF asked for the shared sockets (the kernel may grant less). Default 4 MiB. */
+  /** `shared` (default), `connected` (one connected socket per query, sees ICMP) or `auto` (connected while few are in flight). */
+  mode?: UdpSocketMode;
+  /** `auto`: a query gets a connected socket if at most this many are in flight when it starts. Default 64. */
+  connectedLimit?: number;
+  /** Shared sockets per address family. Default 4 (more when the IDs of maxOutstanding × attempts need them; at most 64). */
+  sockets?: number;
+  /** SO_RCVBUF asked for each shared socket (the kernel may grant less). Default 4 MiB. */
   recvBufferSize?: number;
   /** Transaction ID of a datagram if it is a response, else null. Default: NBNS/DNS header (ID in bytes 0–1, R bit 0x80 of byte 2). */
   responseId?: (msg: Buffer) => number | null;
@@ -78,6 +99,8 @@ export interface UdpStats {
   retransmits: number;
   received: number;
   matched: number;
+  /** Answers that matched an earlier attempt than the last one sent (late, not lost). */
+  lateMatched: number;
   /** Not a response (too short or R bit clear). */
   ignoredNotResponse: number;
   /** Response whose ID belongs to no outstanding query (late, duplicate or forged). */
@@ -87,12 +110,14 @@ export interface UdpStats {
   /** ICMP errors seen on connected sockets. */
   unreachable: number;
   timeouts: number;
+  /** Queries that went out on a connected socket of their own. */
+  connected: number;
 }
 
 /** NBNS/DNS header: 16-bit ID, response bit in the top bit of the flags. */
 export function nbnsResponseId(msg: Buffer): number | null {
   if (msg.length < 12 || (msg[2]! & 0x80) === 0) return null;
-  return msg.readUInt16BE(0);
+  return (msg[0]! << 8) | msg[1]!;
 }
 
 /** Canonical text of an IP address (IPv6 compressed, lower case), for comparing sources. */
@@ -190,20 +215,77 @@ export class TokenBucket {
   }
 }
 
+/** First in, first out, O(1) at both ends (Array#shift is O(n) on a long queue). */
+class Fifo<T> {
+  private items: (T | undefined)[] = [];
+  private head = 0;
+  get length(): number {
+    return this.items.length - this.head;
+  }
+  push(x: T): void {
+    this.items.push(x);
+  }
+  peek(): T | undefined {
+    return this.head < this.items.length ? this.items[this.head] : undefined;
+  }
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const x = this.items[this.head];
+    this.items[this.head++] = undefined;
+    if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return x;
+  }
+  drainAll(): T[] {
+    const out = this.items.slice(this.head) as T[];
+    this.items = [];
+    this.head = 0;
+    return out;
+  }
+}
+
+/** A shared socket and the queries whose transaction IDs live on it. */
+interface Channel {
+  socket: dgram.Socket;
+  family: 4 | 6;
+  byId: (Pending | undefined)[];
+  inUse: number;
+  /** One send callback per socket, not one closure per datagram. */
+  onSent: (err: Error | null) => void;
+}
+
 interface Pending {
   req: UdpRequest;
   key: string;
   family: 4 | 6;
-  ids: Map<number, number>; // transaction ID -> send time
+  /** Transaction ID and send time of each attempt so far. */
+  ids: number[];
+  sentAt: number[];
   attempts: number;
   state: 'waiting' | 'active' | 'done';
-  timer: NodeJS.Timeout | undefined;
-  socket: dgram.Socket | undefined; // connected mode
+  /** In the send queue (rate cap): no deadline runs until it is sent. */
+  sending: boolean;
+  /** Every attempt has timed out; still listening for a late answer until `graceUntil`, out of the window. */
+  draining: boolean;
+  graceUntil: number;
+  chan: Channel | undefined;
+  /** Its own connected socket (`connected`, or `auto` while few are in flight). */
+  socket: dgram.Socket | undefined;
+  /** Datagrams waiting for the connected socket's connect() to finish. */
+  early: Uint8Array[] | undefined;
   resolve: (o: UdpOutcome) => void;
   unlisten: () => void;
 }
 
 const DEFAULT_RECV_BUFFER = 4 * 1024 * 1024;
+/** Answers to first attempts seen before a path without loss earns the smaller retransmission budget. */
+const LOSSLESS_EVIDENCE = 32;
+/** IDs per shared socket we are willing to hold at once (of 65,536), so that a free one is found quickly. */
+const IDS_PER_SOCKET = 16384;
+// the targets are IP addresses already: skip dns.lookup and its extra tick per datagram
+const ipLookup = (family: 4 | 6) => (address: string, _o: unknown, cb: (err: Error | null, address: string, family: number) => void) => cb(null, address, family);
 
 export class UdpTransport {
   readonly stats: UdpStats = {
@@ -211,26 +293,58 @@ export class UdpTransport {
     retransmits: 0,
     received: 0,
     matched: 0,
+    lateMatched: 0,
     ignoredNotResponse: 0,
     ignoredUnknownId: 0,
     ignoredWrongSource: 0,
     unreachable: 0,
     timeouts: 0,
+    connected: 0,
   };
   readonly rtt: RttEstimator;
+  /** Most retransmissions a query may get (the `retries` option). */
   readonly retries: number;
+  /**
+   * Highest attempt number that an answer has matched so far, and how many answers matched a
+   * first attempt. Once LOSSLESS_EVIDENCE answers came to first attempts and none ever needed a
+   * retransmission, a query gets at most one attempt more than the highest answered one (never
+   * more than 1 + retries): a silent target of a big sweep then costs two datagrams, not three.
+   * The first answer to a retransmission (loss on the path) opens the budget again; a small
+   * sweep or a single host always has the full budget.
+   */
+  private answeredAttempt = 1;
+  private firstAttemptAnswers = 0;
   readonly maxOutstanding: number;
-  readonly mode: 'shared' | 'connected';
+  readonly mode: UdpSocketMode;
+  readonly connectedLimit: number;
+  readonly socketsPerFamily: number;
   private readonly bucket: TokenBucket | null;
   private readonly responseId: (msg: Buffer) => number | null;
   private readonly recvBufferSize: number;
-  private readonly byId = new Map<number, Pending>();
-  private readonly waiting: Pending[] = [];
-  private readonly sendQueue: Pending[] = [];
+  private readonly channels: { 4: Channel[]; 6: Channel[] } = { 4: [], 6: [] };
+  private roundRobin = 0;
+  private readonly live = new Set<Pending>();
+  /** Queries in the window: live ones that are not draining. */
+  private inWindow = 0;
+  readonly lateMs: number;
+  private readonly grace = new Fifo<Pending>();
+  private readonly waiting = new Fifo<Pending>();
+  private waitingCount = 0;
+  private readonly sendQueue = new Fifo<Pending>();
   private sendTimer: NodeJS.Timeout | undefined;
-  private active = 0;
+  private readonly burst: number;
+  private turnSends = 0;
+  private turnTimer: NodeJS.Immediate | undefined;
+  /** Attempts waiting for their deadline, one FIFO per attempt number (index = attempt − 1). */
+  private readonly due: Fifo<Pending>[];
+  private timer: NodeJS.Timeout | undefined;
+  private timerDue = Infinity;
+  private rtoAtArm = Infinity;
+  private idPool = new Uint16Array(4096);
+  /** How many shared sockets have each ID outstanding. */
+  private readonly idUse = new Uint8Array(0x10000);
+  private idNext = this.idPool.length;
   private closed = false;
-  private readonly sockets = new Map<4 | 6, Promise<dgram.Socket>>();
   private readonly offAbort: () => void;
 
   constructor(opts: UdpTransportOptions = {}) {
@@ -245,13 +359,21 @@ export class UdpTransport {
     if (!Number.isInteger(this.maxOutstanding) || this.maxOutstanding < 1 || this.maxOutstanding > 32768) {
       throw new RangeError(`maxOutstanding must be an integer in 1..32768: ${this.maxOutstanding}`);
     }
-    const rate = opts.rate ?? 1000;
+    const rate = opts.rate ?? Infinity;
     if (!(rate > 0)) throw new RangeError(`rate must be > 0 (Infinity for no cap): ${rate}`);
     // a burst of 20 ms worth of packets keeps timers coarse without bunching much
     this.bucket = rate === Infinity ? null : new TokenBucket(rate, Math.max(1, Math.ceil(rate / 50)));
     this.mode = opts.mode ?? 'shared';
+    this.connectedLimit = opts.connectedLimit ?? 64;
+    this.lateMs = opts.lateMs ?? Math.min(250, timeoutMs);
+    if (!(this.lateMs >= 0)) throw new RangeError(`lateMs must be >= 0: ${this.lateMs}`);
+    // every query in flight may hold 1 + retries IDs on its socket
+    const needed = Math.ceil((this.maxOutstanding * (this.retries + 1)) / IDS_PER_SOCKET);
+    this.socketsPerFamily = Math.min(64, Math.max(opts.sockets ?? 4, needed));
+    this.burst = 32 * this.socketsPerFamily;
     this.responseId = opts.responseId ?? nbnsResponseId;
     this.recvBufferSize = opts.recvBufferSize ?? DEFAULT_RECV_BUFFER;
+    this.due = Array.from({ length: this.retries + 1 }, () => new Fifo<Pending>());
     const signal = opts.signal;
     if (signal) {
       const onAbort = (): void => void this.close();
@@ -265,11 +387,11 @@ export class UdpTransport {
 
   /** Queries started and not finished. */
   get outstanding(): number {
-    return this.active;
+    return this.live.size;
   }
   /** Queries waiting for an outstanding slot. */
   get queued(): number {
-    return this.waiting.length;
+    return this.waitingCount;
   }
 
   /** One query: resolves with the first matching answer, or why none came. Never rejects for network trouble. */
@@ -282,15 +404,20 @@ export class UdpTransport {
     return new Promise<UdpOutcome>((resolve) => {
       const p: Pending = {
         req,
-        key: canonicalAddress(req.address),
+        key: family === 4 ? req.address : canonicalAddress(req.address),
         family: family as 4 | 6,
-        ids: new Map(),
+        ids: [],
+        sentAt: [],
         attempts: 0,
         state: 'waiting',
-        timer: undefined,
+        sending: false,
+        draining: false,
+        graceUntil: 0,
+        chan: undefined,
         socket: undefined,
+        early: undefined,
         resolve,
-        unlisten: () => {},
+        unlisten: noop,
       };
       const signal = req.signal;
       if (signal) {
@@ -299,6 +426,7 @@ export class UdpTransport {
         p.unlisten = () => signal.removeEventListener('abort', onAbort);
       }
       this.waiting.push(p);
+      this.waitingCount++;
       this.pump();
     });
   }
@@ -307,19 +435,29 @@ export class UdpTransport {
   async close(): Promise<void> {
     this.closed = true;
     this.offAbort();
-    for (const p of [...this.waiting, ...this.byId.values(), ...this.sendQueue]) {
+    for (const p of [...this.waiting.drainAll(), ...this.live]) {
       this.finish(p, { status: 'aborted', attempts: p.attempts, message: 'transport closed' });
     }
+    this.waitingCount = 0;
     if (this.sendTimer) clearTimeout(this.sendTimer);
     this.sendTimer = undefined;
-    const socks = [...this.sockets.values()];
-    this.sockets.clear();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.turnTimer) clearImmediate(this.turnTimer);
+    this.turnTimer = undefined;
+    const socks = [...this.channels[4], ...this.channels[6]].map((c) => c.socket);
+    this.channels[4] = [];
+    this.channels[6] = [];
     await Promise.all(
-      socks.map((sp) =>
-        sp.then(
-          (s) => new Promise<void>((res) => s.close(() => res())),
-          () => undefined,
-        ),
+      socks.map(
+        (s) =>
+          new Promise<void>((res) => {
+            try {
+              s.close(() => res());
+            } catch {
+              res(); // already closed
+            }
+          }),
       ),
     );
   }
@@ -327,27 +465,53 @@ export class UdpTransport {
   // ----------------------------------------------------------------------------------------
 
   private pump(): void {
-    while (this.active < this.maxOutstanding && this.waiting.length > 0) {
+    while (this.inWindow < this.maxOutstanding && this.waitingCount > 0) {
       const p = this.waiting.shift()!;
       if (p.state !== 'waiting') continue;
+      this.waitingCount--;
       p.state = 'active';
-      this.active++;
+      this.live.add(p);
+      this.inWindow++;
       this.transmit(p);
     }
   }
 
   private transmit(p: Pending): void {
+    if (!this.bucket && this.sendQueue.length === 0 && this.turnSends < this.burst) {
+      this.turnSends++;
+      this.newTurn();
+      this.send(p);
+      return;
+    }
+    p.sending = true;
     this.sendQueue.push(p);
     this.drain();
   }
 
+  /**
+   * At most `burst` datagrams per event-loop turn; the rest wait for the next turn. libuv reads
+   * at most 32 datagrams per socket per turn, so sending much more than that between reads only
+   * fills the receive buffers (and inflates the RTTs we measure).
+   */
+  private newTurn(): void {
+    if (this.turnTimer) return;
+    this.turnTimer = setImmediate(() => {
+      this.turnTimer = undefined;
+      this.turnSends = 0;
+      this.drain();
+    });
+  }
+
   private drain(): void {
     if (this.sendTimer) return;
-    while (this.sendQueue.length > 0) {
-      const p = this.sendQueue[0]!;
+    for (let p = this.sendQueue.peek(); p !== undefined; p = this.sendQueue.peek()) {
       if (p.state === 'done') {
         this.sendQueue.shift();
         continue;
+      }
+      if (this.turnSends >= this.burst) {
+        this.newTurn();
+        return;
       }
       if (this.bucket && !this.bucket.take()) {
         this.sendTimer = setTimeout(
@@ -360,76 +524,232 @@ export class UdpTransport {
         return;
       }
       this.sendQueue.shift();
+      this.turnSends++;
+      this.newTurn();
       this.send(p);
     }
   }
 
-  private newId(): number {
-    // maxOutstanding ≤ 32768 queries, each holding at most retries+1 IDs while in flight; in the
-    // worst case the table fills, and then we still find a free one by scanning
-    for (let i = 0; i < 64; i++) {
-      const id = randomInt(0x10000);
-      if (!this.byId.has(id)) return id;
+  private randomId(): number {
+    if (this.idNext >= this.idPool.length) {
+      randomFillSync(this.idPool);
+      this.idNext = 0;
     }
-    const start = randomInt(0x10000);
+    return this.idPool[this.idNext++]!;
+  }
+
+  /**
+   * A random ID (pool of crypto random bytes, refilled in bulk) that no outstanding query holds:
+   * on any socket while there are free ones, at least on this socket (where answers are matched)
+   * once the sweep is big enough to crowd the 64 Ki IDs.
+   */
+  private newId(chan: Channel): number {
+    for (let i = 0; i < 32; i++) {
+      const id = this.randomId();
+      if (this.idUse[id] === 0) return id;
+    }
+    for (let i = 0; i < 64; i++) {
+      const id = this.randomId();
+      if (chan.byId[id] === undefined) return id;
+    }
+    const start = this.idPool[0]!;
     for (let i = 0; i < 0x10000; i++) {
       const id = (start + i) & 0xffff;
-      if (!this.byId.has(id)) return id;
+      if (chan.byId[id] === undefined) return id;
     }
     throw new Error('no free transaction ID');
   }
 
+  /** The shared socket for a new query: opened lazily up to socketsPerFamily, then round robin past full ones. */
+  private channelFor(family: 4 | 6): Channel | undefined {
+    const list = this.channels[family];
+    if (list.length < this.socketsPerFamily) {
+      const c = this.openChannel(family);
+      list.push(c);
+      return c;
+    }
+    for (let i = 0; i < list.length; i++) {
+      const c = list[this.roundRobin++ % list.length]!;
+      if (c.inUse + this.retries + 1 <= IDS_PER_SOCKET * 2) return c;
+    }
+    return undefined;
+  }
+
   private send(p: Pending): void {
-    const id = this.newId();
+    p.sending = false;
+    if (p.attempts === 0) {
+      if (this.mode === 'connected' || (this.mode === 'auto' && this.live.size <= this.connectedLimit)) {
+        this.openConnected(p);
+      } else {
+        p.chan = this.channelFor(p.family);
+        if (!p.chan) {
+          this.finish(p, { status: 'error', attempts: 0, message: 'no free transaction ID' });
+          return;
+        }
+      }
+    }
+    let id: number;
     let data: Uint8Array;
     try {
+      id = p.chan ? this.newId(p.chan) : this.connectedId(p);
       data = p.req.build(id);
     } catch (e) {
       this.finish(p, { status: 'error', attempts: p.attempts, message: `building the request failed: ${(e as Error).message}` });
       return;
     }
+    const now = performance.now();
     p.attempts++;
     if (p.attempts > 1) this.stats.retransmits++;
-    this.byId.set(id, p);
-    p.ids.set(id, performance.now());
-    const timeout = this.rtt.timeoutFor(p.attempts);
-    p.timer = setTimeout(() => this.onTimer(p), timeout);
-    const sent = (err: Error | null | undefined): void => {
-      if (!err || p.state === 'done') return;
-      const code = (err as NodeJS.ErrnoException).code;
-      log('send to %s:%d failed: %s', p.req.address, p.req.port, err.message);
-      const status = code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' ? 'unreachable' : 'error';
-      this.finish(p, { status, attempts: p.attempts, message: `send failed: ${code ?? err.message}` });
-    };
-    const sock = this.mode === 'connected' ? this.connectedSocket(p) : this.sharedSocket(p.family);
-    sock.then(
-      (s) => {
-        if (p.state === 'done') return;
-        this.stats.sent++;
-        log('send %d bytes to %s:%d id 0x%s attempt %d timeout %dms', data.length, p.req.address, p.req.port, id.toString(16).padStart(4, '0'), p.attempts, Math.round(timeout));
-        try {
-          if (this.mode === 'connected') s.send(data, sent);
-          else s.send(data, p.req.port, p.req.address, sent);
-        } catch (e) {
-          sent(e as Error);
-        }
-      },
-      (e: Error) => this.finish(p, { status: 'error', attempts: p.attempts, message: `socket: ${e.message}` }),
-    );
+    p.ids.push(id);
+    p.sentAt.push(now);
+    this.stats.sent++;
+    const deadline = now + this.rtt.timeoutFor(p.attempts);
+    this.due[p.attempts - 1]!.push(p);
+    if (deadline < this.timerDue) this.armTimer();
+    if (log.enabled) log('send %d bytes to %s:%d id 0x%s attempt %d timeout %dms', data.length, p.req.address, p.req.port, id.toString(16).padStart(4, '0'), p.attempts, Math.round(deadline - now));
+    if (p.chan) {
+      p.chan.byId[id] = p;
+      p.chan.inUse++;
+      this.idUse[id]!++;
+      try {
+        p.chan.socket.send(data, p.req.port, p.req.address, p.chan.onSent);
+      } catch (e) {
+        this.sendFailed(p, e as Error);
+      }
+    } else if (p.early) {
+      p.early.push(data);
+    } else {
+      this.sendConnected(p, data);
+    }
   }
 
-  private onTimer(p: Pending): void {
-    p.timer = undefined;
+  /** A random ID not used by this query before (a connected socket needs no table: only its peer can answer). */
+  private connectedId(p: Pending): number {
+    for (;;) {
+      const id = this.randomId();
+      if (!p.ids.includes(id)) return id;
+    }
+  }
+
+  private sendConnected(p: Pending, data: Uint8Array): void {
+    try {
+      p.socket!.send(data, (err) => {
+        if (err) this.sendFailed(p, err);
+      });
+    } catch (e) {
+      this.sendFailed(p, e as Error);
+    }
+  }
+
+  private sendFailed(p: Pending, err: Error): void {
     if (p.state === 'done') return;
-    if (p.attempts <= this.retries) {
-      this.transmit(p);
+    const code = (err as NodeJS.ErrnoException).code;
+    log('send to %s:%d failed: %s', p.req.address, p.req.port, err.message);
+    const status = code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' ? 'unreachable' : 'error';
+    this.finish(p, { status, attempts: p.attempts, message: `send failed: ${code ?? err.message}` });
+  }
+
+  /** A shared socket failed to send one datagram: find its query by destination (rare path). */
+  private onSendError(chan: Channel, err: Error): void {
+    const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+    for (const p of chan.byId) {
+      if (p && p.state === 'active' && p.req.address === e.address && p.req.port === e.port) {
+        this.sendFailed(p, err);
+        return;
+      }
+    }
+    log('send failed on a shared socket, query already gone: %s', err.message);
+  }
+
+  /** One timer for every deadline: the earliest head of the per-attempt FIFOs. */
+  private armTimer(): void {
+    let earliest = Infinity;
+    for (let i = 0; i < this.due.length; i++) {
+      const q = this.due[i]!;
+      let p = q.peek();
+      while (p !== undefined && !(p.state === 'active' && p.attempts === i + 1 && !p.sending)) {
+        q.shift();
+        p = q.peek();
+      }
+      if (p) earliest = Math.min(earliest, p.sentAt[i]! + this.rtt.timeoutFor(i + 1));
+    }
+    let g = this.grace.peek();
+    while (g !== undefined && g.state === 'done') {
+      this.grace.shift();
+      g = this.grace.peek();
+    }
+    if (g) earliest = Math.min(earliest, g.graceUntil);
+    this.rtoAtArm = this.rtt.rto;
+    if (this.timer && this.timerDue <= earliest) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerDue = Infinity;
+    if (earliest === Infinity || this.closed) return;
+    this.timerDue = earliest;
+    this.timer = setTimeout(() => this.onTimer(), Math.max(0, earliest - performance.now()));
+  }
+
+  private onTimer(): void {
+    this.timer = undefined;
+    this.timerDue = Infinity;
+    // within half a millisecond counts as due: timers fire on whole milliseconds
+    const now = performance.now() + 0.5;
+    for (let i = 0; i < this.due.length; i++) {
+      const q = this.due[i]!;
+      const timeout = this.rtt.timeoutFor(i + 1);
+      for (let p = q.peek(); p !== undefined; p = q.peek()) {
+        if (p.state === 'active' && p.attempts === i + 1 && !p.sending) {
+          if (p.sentAt[i]! + timeout > now) break;
+          q.shift();
+          this.expire(p);
+        } else {
+          q.shift();
+        }
+      }
+    }
+    for (let p = this.grace.peek(); p !== undefined; p = this.grace.peek()) {
+      if (p.state === 'done') {
+        this.grace.shift();
+        continue;
+      }
+      if (p.graceUntil > now) break;
+      this.grace.shift();
+      this.timeout(p);
+    }
+    this.drain();
+    this.armTimer();
+  }
+
+  /** Attempts a query may have now: see `answeredAttempt`. */
+  get allowedAttempts(): number {
+    if (this.firstAttemptAnswers < LOSSLESS_EVIDENCE) return 1 + this.retries;
+    return Math.min(1 + this.retries, this.answeredAttempt + 1);
+  }
+
+  private expire(p: Pending): void {
+    if (p.attempts < this.allowedAttempts) {
+      p.sending = true;
+      this.sendQueue.push(p);
       return;
     }
+    if (this.lateMs > 0) {
+      // out of the window: it sends nothing more, it only listens a while longer
+      p.draining = true;
+      p.graceUntil = performance.now() + this.lateMs;
+      this.inWindow--;
+      this.grace.push(p);
+      this.pump();
+      return;
+    }
+    this.timeout(p);
+  }
+
+  private timeout(p: Pending): void {
     this.stats.timeouts++;
     this.finish(p, { status: 'timeout', attempts: p.attempts, message: `no answer after ${p.attempts} attempt${p.attempts === 1 ? '' : 's'}` });
   }
 
-  private onMessage(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+  private onMessage(chan: Channel, msg: Buffer, rinfo: dgram.RemoteInfo): void {
     this.stats.received++;
     const id = this.responseId(msg);
     if (id === null) {
@@ -437,37 +757,57 @@ export class UdpTransport {
       log('ignored %d bytes from %s:%d: not a response', msg.length, rinfo.address, rinfo.port);
       return;
     }
-    const p = this.byId.get(id);
-    if (!p || p.state === 'done') {
+    const p = chan.byId[id];
+    if (!p || p.state !== 'active') {
       this.stats.ignoredUnknownId++;
       log('ignored response id 0x%s from %s:%d: no such query outstanding', id.toString(16).padStart(4, '0'), rinfo.address, rinfo.port);
       return;
     }
-    let from: string;
-    try {
-      from = canonicalAddress(rinfo.address);
-    } catch {
-      from = rinfo.address;
+    this.accept(p, id, msg, rinfo);
+  }
+
+  private accept(p: Pending, id: number, msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    let from = rinfo.address;
+    if (rinfo.family !== 'IPv4') {
+      try {
+        from = canonicalAddress(rinfo.address);
+      } catch {
+        // keep it as given
+      }
     }
-    if (from !== p.key || rinfo.port !== p.req.port) {
-      this.stats.ignoredWrongSource++;
+    const attempt = p.ids.indexOf(id);
+    if (attempt < 0 || from !== p.key || rinfo.port !== p.req.port) {
+      if (attempt < 0) this.stats.ignoredUnknownId++;
+      else this.stats.ignoredWrongSource++;
       log('ignored response id 0x%s from %s:%d: query went to %s:%d', id.toString(16).padStart(4, '0'), rinfo.address, rinfo.port, p.req.address, p.req.port);
       return;
     }
-    const sentAt = p.ids.get(id)!;
-    const rttMs = performance.now() - sentAt;
+    const rttMs = performance.now() - p.sentAt[attempt]!;
     this.rtt.sample(rttMs);
     this.stats.matched++;
+    if (attempt < p.attempts - 1 || p.draining) this.stats.lateMatched++;
+    if (attempt === 0) this.firstAttemptAnswers++;
+    else if (attempt + 1 > this.answeredAttempt) this.answeredAttempt = attempt + 1;
+    // the first samples of a sweep shorten deadlines computed with the initial timeout
+    if (this.rtt.rto < this.rtoAtArm * 0.8) this.armTimer();
     this.finish(p, { status: 'ok', data: msg, from: { address: rinfo.address, port: rinfo.port }, transactionId: id, rttMs, attempts: p.attempts });
   }
 
   private finish(p: Pending, outcome: UdpOutcome): void {
     if (p.state === 'done') return;
     const wasActive = p.state === 'active';
+    if (!wasActive) this.waitingCount--;
     p.state = 'done';
-    if (p.timer) clearTimeout(p.timer);
-    p.timer = undefined;
-    for (const id of p.ids.keys()) if (this.byId.get(id) === p) this.byId.delete(id);
+    const chan = p.chan;
+    if (chan) {
+      for (const id of p.ids) {
+        if (chan.byId[id] === p) {
+          chan.byId[id] = undefined;
+          chan.inUse--;
+          this.idUse[id]!--;
+        }
+      }
+    }
     p.unlisten();
     if (p.socket) {
       const s = p.socket;
@@ -478,67 +818,77 @@ export class UdpTransport {
         // already closed
       }
     }
-    if (!wasActive) {
-      const i = this.waiting.indexOf(p);
-      if (i >= 0) this.waiting.splice(i, 1);
-    }
     if (outcome.status !== 'ok') log('%s:%d %s: %s', p.req.address, p.req.port, outcome.status, outcome.message);
     p.resolve(outcome);
     if (wasActive) {
-      this.active--;
+      this.live.delete(p);
+      if (!p.draining) this.inWindow--;
       if (!this.closed) this.pump();
     }
   }
 
-  private sharedSocket(family: 4 | 6): Promise<dgram.Socket> {
-    let sp = this.sockets.get(family);
-    if (!sp) {
-      sp = new Promise<dgram.Socket>((resolve, reject) => {
-        const s = dgram.createSocket({ type: family === 4 ? 'udp4' : 'udp6' });
-        s.on('message', (m, r) => this.onMessage(m, r));
-        const onBindError = (e: Error): void => reject(e);
-        s.once('error', onBindError);
-        s.bind(0, () => {
-          s.off('error', onBindError);
-          s.on('error', (e) => this.onSocketError(family, e));
-          try {
-            s.setRecvBufferSize(this.recvBufferSize);
-          } catch (e) {
-            log('setRecvBufferSize(%d) failed: %s', this.recvBufferSize, (e as Error).message);
-          }
-          log('udp%d socket bound to port %d, receive buffer %d bytes', family, s.address().port, s.getRecvBufferSize());
-          resolve(s);
-        });
-      });
-      this.sockets.set(family, sp);
-    }
-    return sp;
+  private openChannel(family: 4 | 6): Channel {
+    const s = dgram.createSocket({ type: family === 4 ? 'udp4' : 'udp6', lookup: ipLookup(family) as never });
+    const chan: Channel = {
+      socket: s,
+      family,
+      byId: new Array<Pending | undefined>(0x10000).fill(undefined),
+      inUse: 0,
+      onSent: (err) => {
+        if (err) this.onSendError(chan, err);
+      },
+    };
+    s.on('message', (m, r) => this.onMessage(chan, m, r));
+    s.on('error', (e) => this.onSocketError(chan, e));
+    // sends before the bind completes are queued by dgram itself
+    s.bind(0, () => {
+      try {
+        s.setRecvBufferSize(this.recvBufferSize);
+      } catch (e) {
+        log('setRecvBufferSize(%d) failed: %s', this.recvBufferSize, (e as Error).message);
+      }
+      log('udp%d socket bound to port %d, receive buffer %d bytes', family, s.address().port, s.getRecvBufferSize());
+    });
+    return chan;
   }
 
-  /** The shared socket failed after binding: every query on it ends with `error`. */
-  private onSocketError(family: 4 | 6, e: Error): void {
-    log('udp%d socket error: %s', family, e.message);
-    for (const p of [...this.byId.values()]) {
-      if (p.family === family && this.mode === 'shared') this.finish(p, { status: 'error', attempts: p.attempts, message: `socket error: ${e.message}` });
+  /** A shared socket failed: every query on it ends with `error`. */
+  private onSocketError(chan: Channel, e: Error): void {
+    log('udp%d socket error: %s', chan.family, e.message);
+    for (const p of chan.byId) {
+      if (p && p.state === 'active') this.finish(p, { status: 'error', attempts: p.attempts, message: `socket error: ${e.message}` });
     }
   }
 
-  private connectedSocket(p: Pending): Promise<dgram.Socket> {
-    if (p.socket) return Promise.resolve(p.socket);
-    return new Promise<dgram.Socket>((resolve, reject) => {
-      const s = dgram.createSocket({ type: p.family === 4 ? 'udp4' : 'udp6' });
-      p.socket = s;
-      s.on('message', (m, r) => this.onMessage(m, r));
-      s.on('error', (e: NodeJS.ErrnoException) => {
-        if (e.code === 'ECONNREFUSED') {
-          this.stats.unreachable++;
-          this.finish(p, { status: 'unreachable', attempts: p.attempts, message: 'ICMP port unreachable' });
-        } else {
-          this.finish(p, { status: 'error', attempts: p.attempts, message: `socket error: ${e.message}` });
-        }
-        reject(e);
-      });
-      s.connect(p.req.port, p.req.address, () => resolve(s));
+  private openConnected(p: Pending): void {
+    this.stats.connected++;
+    const s = dgram.createSocket({ type: p.family === 4 ? 'udp4' : 'udp6', lookup: ipLookup(p.family) as never });
+    p.socket = s;
+    p.early = [];
+    s.on('message', (m, r) => {
+      this.stats.received++;
+      const id = this.responseId(m);
+      if (id === null) {
+        this.stats.ignoredNotResponse++;
+        return;
+      }
+      if (p.state === 'active') this.accept(p, id, m, r);
+    });
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'ECONNREFUSED') {
+        this.stats.unreachable++;
+        this.finish(p, { status: 'unreachable', attempts: p.attempts, message: 'ICMP port unreachable' });
+      } else {
+        this.finish(p, { status: 'error', attempts: p.attempts, message: `socket error: ${e.message}` });
+      }
+    });
+    s.connect(p.req.port, p.req.address, () => {
+      const early = p.early ?? [];
+      p.early = undefined;
+      if (p.state === 'done') return;
+      for (const d of early) this.sendConnected(p, d);
     });
   }
 }
+
+function noop(): void {}

@@ -2,7 +2,7 @@
 import { strict as assert } from 'node:assert';
 import type { SmbProbeOptions } from '../../src/probe/smb.js';
 import type { NbstatResult, SmbPortResult, SmbResult } from '../../src/scan/result.js';
-import { fileServerName, mergeSmbResults, scan, type ScanDeps } from '../../src/scan/scan.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_NBSTAT_CONCURRENCY, fileServerName, mergeSmbResults, scan, type ScanDeps } from '../../src/scan/scan.js';
 import type { Target } from '../../src/scan/targets.js';
 import { sampleHost } from './findings.test.js';
 
@@ -174,5 +174,47 @@ describe('scan orchestration', () => {
     assert.equal(fileServerName(n), 'SMBP-NT1');
     assert.equal(fileServerName({ ...n, names: n.names.filter((x) => x.suffix !== 0x20) }), 'SMBP-NT1');
     assert.equal(fileServerName({ ...n, status: 'timeout' }), null);
+  });
+});
+
+describe('scan: nbstat sweeps', () => {
+  it('nbstat mode hands thousands of hosts to the scanner at once; smb keeps its own default', async () => {
+    let inFlight = 0;
+    let max = 0;
+    const deps: ScanDeps = {
+      createNbstatScanner: () => ({
+        async query() {
+          inFlight++;
+          max = Math.max(max, inFlight);
+          await sleep(30);
+          inFlight--;
+          return sampleHost().nbstat!;
+        },
+        async close() {},
+      }),
+      probeSmb: async () => {
+        throw new Error('no SMB in nbstat mode');
+      },
+    };
+    const rs = await all(scan(targets(3000), { mode: 'nbstat', deps }));
+    assert.equal(rs.length, 3000);
+    assert.ok(DEFAULT_NBSTAT_CONCURRENCY > DEFAULT_CONCURRENCY);
+    assert.ok(max > DEFAULT_CONCURRENCY * 4, `hosts in flight ${max}`);
+  });
+
+  it('no MaxListenersExceededWarning on a big sweep with a signal, in any mode', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const ac = new AbortController();
+      await all(scan(targets(2000), { mode: 'nbstat', deps: fakeDeps({ nbstatDelay: 20 }).deps, signal: ac.signal }));
+      await all(scan(targets(300), { mode: 'nbstat', deps: fakeDeps({ nbstatDelay: 20 }).deps, signal: ac.signal, hostTimeoutMs: 10_000 }));
+      await all(scan(targets(300), { mode: 'scan', deps: fakeDeps({ nbstatDelay: 5 }).deps, signal: ac.signal, concurrency: 200 }));
+      await new Promise((res) => setImmediate(res));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    assert.deepEqual(warnings.filter((w) => w === 'MaxListenersExceededWarning'), []);
   });
 });

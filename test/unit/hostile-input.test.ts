@@ -102,7 +102,7 @@ describe('bad input: one clear stderr line, exit 2, nothing sent', function () {
     ['rate exponent', ['127.0.0.1', '--rate', '1e9'], '1e9'],
     ['rate text', ['127.0.0.1', '--rate', 'fast'], 'fast'],
     ['concurrency 0', ['127.0.0.1', '--concurrency', '0'], '--concurrency'],
-    ['concurrency 4097', ['127.0.0.1', '--concurrency', '4097'], '4097'],
+    ['concurrency 65537', ['127.0.0.1', '--concurrency', '65537'], '65537'],
     ['concurrency fraction', ['127.0.0.1', '--concurrency', '1.5'], '1.5'],
     ['port 0', ['127.0.0.1', '--ports', '0'], '"0"'],
     ['port 70000', ['127.0.0.1', '--ports', '70000'], '70000'],

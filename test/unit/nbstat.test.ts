@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
-import { nbnsPacket, nodeNameEntry, nodeStatusResponse, type NbstatRdata } from '../../src/codec/nbns.js';
+import { encodeNodeStatusRequest, nbnsPacket, nodeNameEntry, nodeStatusResponse, type NbstatRdata } from '../../src/codec/nbns.js';
 import { MSBROWSE_NAME } from '../../src/codec/netbios-tables.js';
 import { NbstatScanner, nbstatResult, probeNbstat } from '../../src/probe/nbstat.js';
 import { NbnsResponder, sambaTable, type ResponderTable } from '../support/nbns-responder.js';
@@ -190,5 +190,25 @@ describe('nbstat: probes on loopback', () => {
     assert.equal(r.status, 'protocol-error');
     assert.equal(r.error?.status, 'protocol-error');
     srv.close();
+  });
+});
+
+describe('nbstat: the request on the wire', () => {
+  it('each attempt carries exactly the bytes of encodeNodeStatusRequest with its ID', async () => {
+    const got: Buffer[] = [];
+    const srv = dgram.createSocket('udp4');
+    await new Promise<void>((res) => srv.bind(0, '127.0.0.1', () => res()));
+    srv.on('message', (m) => got.push(m));
+    const scanner = new NbstatScanner({ port: srv.address().port, timeoutMs: 60, minTimeoutMs: 20, retries: 2 });
+    try {
+      const r = await scanner.query('127.0.0.1');
+      assert.equal(r.status, 'timeout');
+      assert.equal(got.length, 3);
+      for (const m of got) assert.deepEqual(m, Buffer.from(encodeNodeStatusRequest(m.readUInt16BE(0))));
+      assert.equal(new Set(got.map((m) => m.readUInt16BE(0))).size, 3);
+    } finally {
+      await scanner.close();
+      await new Promise<void>((res) => srv.close(() => res()));
+    }
   });
 });

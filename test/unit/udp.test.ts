@@ -290,3 +290,74 @@ describe('udp: UdpTransport on loopback', () => {
     void t.close();
   });
 });
+
+describe('udp: sweeps (window, late answers, retransmission budget, hybrid sockets)', () => {
+  it('an answer after the last attempt timed out still counts for lateMs, outside the window', async () => {
+    await withPair({ delayMs: 150 }, { timeoutMs: 40, minTimeoutMs: 20, retries: 0, lateMs: 400, maxOutstanding: 1 }, async (r, t) => {
+      const o = await t.request({ address: '127.0.0.1', port: r.port, build });
+      assert.equal(o.status, 'ok');
+      assert.equal(o.attempts, 1);
+      assert.equal(t.stats.lateMatched, 1);
+      assert.equal(t.stats.timeouts, 0);
+    });
+    await withPair({ delayMs: 150 }, { timeoutMs: 40, minTimeoutMs: 20, retries: 0, lateMs: 0 }, async (r, t) => {
+      assert.equal((await t.request({ address: '127.0.0.1', port: r.port, build })).status, 'timeout');
+    });
+    // a query that only listens no longer holds a place: the next one goes out at once
+    await withPair({ answer: false }, { timeoutMs: 30, minTimeoutMs: 20, retries: 0, lateMs: 5000, maxOutstanding: 1 }, async (r, t) => {
+      const a = t.request({ address: '127.0.0.1', port: r.port, build });
+      const b = t.request({ address: '127.0.0.1', port: r.port, build });
+      while (r.total < 2) await new Promise((res) => setTimeout(res, 10));
+      assert.equal(t.outstanding, 2);
+      await t.close();
+      assert.deepEqual([(await a).status, (await b).status], ['aborted', 'aborted']);
+    });
+  });
+
+  it('after 32 answers to first attempts and no loss, a silent target gets one retransmission; loss restores the budget', async () => {
+    const addresses = Array.from({ length: 40 }, (_, i) => `127.77.220.${i + 1}`);
+    const resp = await NbnsResponder.start({ addresses });
+    const dead = await NbnsResponder.start({ addresses: ['127.77.221.1'], port: resp.port, answer: false });
+    const t = new UdpTransport({ timeoutMs: 200, minTimeoutMs: 20, retries: 3, lateMs: 0, rate: Infinity });
+    try {
+      const small = await t.request({ address: '127.77.221.1', port: resp.port, build });
+      assert.equal(small.attempts, 4, 'no evidence yet: the full budget');
+      assert.ok((await Promise.all(addresses.map((address) => t.request({ address, port: resp.port, build })))).every((o) => o.status === 'ok' && o.attempts === 1));
+      assert.equal(t.allowedAttempts, 2);
+      const silent = await t.request({ address: '127.77.221.1', port: resp.port, build });
+      assert.equal(silent.status, 'timeout');
+      assert.equal(silent.attempts, 2);
+    } finally {
+      await t.close();
+      await resp.close();
+      await dead.close();
+    }
+    await withPair({ addresses, dropFirst: 1 }, { timeoutMs: 200, minTimeoutMs: 20, retries: 3, rate: Infinity }, async (r, t2) => {
+      const res = await Promise.all(addresses.map((address) => t2.request({ address, port: r.port, build })));
+      assert.ok(res.every((o) => o.status === 'ok' && o.attempts === 2));
+      assert.equal(t2.allowedAttempts, 4, 'answers to retransmissions: the full budget');
+    });
+  });
+
+  it('auto: a connected socket while few queries are in flight (ICMP seen), shared sockets beyond', async () => {
+    const port = await closedPort();
+    const t = new UdpTransport({ mode: 'auto', connectedLimit: 2, timeoutMs: 100, minTimeoutMs: 20, retries: 0, lateMs: 0 });
+    try {
+      const res = await Promise.all([1, 2, 3, 4, 5].map(() => t.request({ address: '127.0.0.1', port, build })));
+      assert.equal(t.stats.connected, 2, 'queries that started with at most 2 in flight, themselves included');
+      assert.deepEqual(res.map((o) => o.status).sort(), ['timeout', 'timeout', 'timeout', 'unreachable', 'unreachable']);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('IDs stay unique over every shared socket while they are not crowded', async () => {
+    await withPair({ answer: false }, { timeoutMs: 10_000, rate: Infinity, sockets: 8, maxOutstanding: 4096 }, async (r, t) => {
+      const all = Promise.all(Array.from({ length: 2000 }, () => t.request({ address: '127.0.0.1', port: r.port, build })));
+      while (r.total < 2000) await new Promise((res) => setTimeout(res, 10));
+      assert.equal(new Set(r.transactionIds).size, 2000);
+      await t.close();
+      await all;
+    });
+  });
+});
