@@ -35,8 +35,8 @@ const ALL_CAPABILITIES =
 /** What one NEGOTIATE got. */
 export type Smb2NegotiateOutcome =
   | { kind: 'accepted'; dialect: number; response: NegotiateResponse; bytes: number }
-  /** The server answered, but not with one of the offered dialects (error status, other dialect, SMB1, or reset/close right after the request). */
-  | { kind: 'refused'; how: string }
+  /** The server answered, but not with one of the offered dialects (error status, other dialect, SMB1, or reset/close right after the request: `byClose`). */
+  | { kind: 'refused'; how: string; byClose?: true }
   /** Timeout or network failure: nothing can be said about the offered dialects. */
   | { kind: 'failed'; error: ProbeErrorInfo };
 
@@ -76,7 +76,7 @@ export async function smb2Negotiate(
     if (!offered.includes(d)) return { kind: 'refused', how: `answered dialect ${dialectName(d)}, not offered` };
     return { kind: 'accepted', dialect: d, response: m.body, bytes: reply.bytes };
   } catch (e) {
-    if (refusedByClose(e, before)) return { kind: 'refused', how: (e as TcpError).reason === 'eof' ? 'closed after the request' : 'reset after the request' };
+    if (refusedByClose(e, before)) return { kind: 'refused', how: (e as TcpError).reason === 'eof' ? 'closed after the request' : 'reset after the request', byClose: true };
     return { kind: 'failed', error: errorInfo('smb2-negotiate', conn.port, e) };
   }
 }

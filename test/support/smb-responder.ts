@@ -80,6 +80,8 @@ export interface SmbResponderOptions {
   announceLength?: number;
   /** Delay before each answer, ms. */
   delayMs?: number;
+  /** A busy server: the first N connections are closed (FIN) on their first request, unanswered. */
+  dropFirst?: number;
 }
 
 /** What the responder saw, for assertions. */
@@ -148,6 +150,10 @@ export class SmbResponder {
     this.sockets.add(sock);
     sock.on('close', () => this.sockets.delete(sock));
     sock.on('error', () => {});
+    if (this.log.connections <= (this.opts.dropFirst ?? 0)) {
+      sock.once('data', () => sock.end());
+      return;
+    }
     const framer = new NbssFramer(transport);
     let sessionUp = transport === 'direct';
     let negotiated = false;
