@@ -22,8 +22,9 @@
  * Retries (a busy server must not cost an answer): a connect that timed out or was reset is tried
  * again, with backoff and within the host deadline, when the port is known to be open (an earlier
  * connection to it was established) or when our own connects meet congestion elsewhere — never on
- * a port that only ever timed out (filtered). A connection closed or reset right after a NEGOTIATE
- * without a byte of answer is tried once more before that close counts as an answer. The
+ * a port that only ever timed out (filtered). So is a NEGOTIATE that got no byte before the idle
+ * timeout on a port that answered another connection. A connection closed or reset right after a
+ * NEGOTIATE without a byte of answer is tried once more before that close counts as an answer. The
  * transport's ConnectLimiter keeps connects in flight under what the servers absorb.
  *
  * SMBv1 verdict (per port, then per host):
@@ -61,6 +62,7 @@ import {
   ntlmInitToken,
   refusedByClose,
   serverFacts,
+  silentTimeout,
   smb2Negotiate,
   smb2NtlmInfo,
   type ServerFacts,
@@ -305,6 +307,7 @@ async function runSmb1(ctx: PortContext): Promise<Smb1Outcome> {
           out.verdict = 'refused-by-close';
           return out;
         }
+        if (silentTimeout(e, before) && n < CONNECT_RETRIES && ctx.host.hasAnswered(port) && (await backoff(ctx, n))) continue;
         if (e instanceof TcpError && e.status === 'timeout') {
           ev.received = 'timeout';
           ev.reason = `no answer to the SMB1 NEGOTIATE (${e.reason})`;
@@ -525,7 +528,10 @@ async function negotiateOnce(ctx: PortContext, offered: number[]): Promise<Smb2N
     } finally {
       conn.close();
     }
-    if (o.kind === 'refused' && o.byClose && n < CLOSE_RETRIES && (await backoff(ctx, n))) continue;
+    const again =
+      (o.kind === 'refused' && o.byClose && n < CLOSE_RETRIES) ||
+      (o.kind === 'failed' && o.silent && n < CONNECT_RETRIES && ctx.host.hasAnswered(ctx.target.port));
+    if (again && (await backoff(ctx, n))) continue;
     return o;
   }
 }

@@ -125,7 +125,8 @@ export interface ConnectSlot {
  * listen backlog. Each answer grows the window (by 1 below `ssthresh`, else by 1/window); a
  * congestion signal halves it, once per round: only connects started after the last decrease
  * can decrease it again. Congestion is what a busy server does to a port known to be alive: a
- * lost SYN (slow connect), a connect timeout or reset, no answer in time. A port never seen open
+ * lost SYN (slow connect), a connect timeout or reset, a first answer later than half the idle
+ * timeout (queueing), no answer in time. A port never seen open
  * that times out is filtered, not congested, and says nothing (see TcpHost.connect).
  */
 export class ConnectLimiter {
@@ -308,6 +309,11 @@ export class TcpHost {
     return this.established.has(port);
   }
 
+  /** A connection to `port` got an answer before: silence there now is the server's load. */
+  hasAnswered(port: number): boolean {
+    return this.answered.has(port);
+  }
+
   /** @internal TcpConnection: its first frame arrived. */
   noteAnswer(port: number): void {
     this.answered.add(port);
@@ -354,8 +360,10 @@ export class TcpHost {
           s.done('congestion');
         } else {
           conn.onFirstOutcome = (o) => {
-            // silence from a port that answered before: the server did not get to it in time
-            s.done(o === 'answered' ? 'answered' : o === 'idle-timeout' && this.answered.has(port) ? 'congestion' : 'neutral');
+            // an answer near our own idle timeout means connects queue at the server: back off
+            // before they time out; silence from a port that answered before is the same, later
+            const late = performance.now() - t0 > this.idleTimeoutMs / 2;
+            s.done(o === 'answered' ? (late ? 'congestion' : 'answered') : o === 'idle-timeout' && this.answered.has(port) ? 'congestion' : 'neutral');
           };
         }
       }

@@ -82,6 +82,8 @@ export interface SmbResponderOptions {
   delayMs?: number;
   /** A busy server: the first N connections are closed (FIN) on their first request, unanswered. */
   dropFirst?: number;
+  /** A busy server: these connections (1-based, in accept order) are never answered. */
+  silentConnections?: number[];
 }
 
 /** What the responder saw, for assertions. */
@@ -154,6 +156,7 @@ export class SmbResponder {
       sock.once('data', () => sock.end());
       return;
     }
+    if (this.opts.silentConnections?.includes(this.log.connections)) return;
     const framer = new NbssFramer(transport);
     let sessionUp = transport === 'direct';
     let negotiated = false;

@@ -101,6 +101,15 @@ describe('probeSmb against the loopback responder', () => {
       assert.equal(connections, 8);
     });
 
+    it('a NEGOTIATE left unanswered on a port that answers is asked again on a new connection', async () => {
+      // connection 2 is the SMB1 probe's
+      const r = await start({ silentConnections: [2] });
+      const { result, connections } = await probeSmbWithStats('127.0.0.1', direct(r));
+      assert.equal(result.smb.smb1, 'enabled', JSON.stringify(result.smb.smb1Evidence));
+      assert.deepEqual(result.smb.dialects, ALL);
+      assert.equal(connections, 7);
+    });
+
     it('unknown: an SMB1 answer with an error status', async () => {
       const r = await start({ smb1: 'error-status' });
       const { smb } = await probeSmb('127.0.0.1', direct(r));
