@@ -4,9 +4,9 @@
  * NBSTAT for those addresses comes from the C responder (answers from the queried address), or
  * the responder receives and never answers (UDP 137 filtered: silence, as on most modern networks).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { log, measure, round, sleep, startDaemon, stopDaemon, inNs } from './lib.js';
+import { log, measure, round, sleep, startDaemon, stopDaemon, inNs, NS } from './lib.js';
 import { execFileSync, spawn } from 'node:child_process';
 
 export function smbConf(dir: string): string {
@@ -60,10 +60,37 @@ export async function startSmbd(conf: string) {
   for (let i = 0; i < 100; i++) {
     await sleep(100);
     const ss = execFileSync('ip', inNs(['ss', '-Hltn', 'sport = :445']).slice(1), { encoding: 'utf8' });
-    if (ss.trim()) return child;
+    if (ss.trim()) {
+      await sleep(500);
+      idleSmbd = smbdProcesses();
+      return child;
+    }
     if (child.exitCode !== null) break;
   }
   throw new Error('smbd did not start listening on 445');
+}
+
+/** smbd processes in the namespace (the daemon, its helpers, one child per open connection). */
+function smbdProcesses(): number {
+  const pids = execFileSync('ip', ['netns', 'pids', NS], { encoding: 'utf8' }).split(/\s+/).filter(Boolean);
+  let n = 0;
+  for (const pid of pids) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('smbd')) n++;
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return n;
+}
+let idleSmbd = 0;
+
+/**
+ * Wait until the previous run's smbd children have exited (at most 15 s), so that no run pays
+ * for the teardown of the one before it.
+ */
+export async function settleSmbd(): Promise<void> {
+  for (let i = 0; i < 150 && smbdProcesses() > idleSmbd; i++) await sleep(100);
 }
 export { stopDaemon };
 
@@ -93,6 +120,7 @@ function ourDialect(d: string): string {
 }
 
 export async function runNmap(list: string[]): Promise<{ wallS: number; cpuS: number; maxRssMb: number; facts: Map<string, HostFacts>; hostsPerS: number }> {
+  await settleSmbd();
   const m = await measure(['nmap', '-n', '-Pn', '-p445', '--script', 'smb-protocols,smb2-security-mode,smb2-capabilities,smb2-time', '-oX', '-', ...list], { ns: true, timeoutS: 1800 });
   const facts = new Map<string, HostFacts>();
   for (const hb of m.stdout.split('<host ').slice(1)) {
@@ -109,6 +137,7 @@ export async function runNmap(list: string[]): Promise<{ wallS: number; cpuS: nu
 }
 
 export async function runSmbprobe(smbprobe: string, mode: 'smb' | 'scan', list: string[], extra: string[]) {
+  await settleSmbd();
   const m = await measure(['node', smbprobe, mode, ...list, '--format', 'ndjson', '--no-progress', ...extra], { ns: true, timeoutS: 1800 });
   const facts = new Map<string, HostFacts>();
   for (const line of m.stdout.split('\n')) {
