@@ -125,9 +125,9 @@ export interface ConnectSlot {
  * listen backlog. Each answer grows the window (by 1 below `ssthresh`, else by 1/window); a
  * congestion signal halves it, once per round: only connects started after the last decrease
  * can decrease it again. Congestion is what a busy server does to a port known to be alive: a
- * lost SYN (slow connect), a connect timeout or reset, a first answer later than half the idle
- * timeout (queueing), no answer in time. A port never seen open
- * that times out is filtered, not congested, and says nothing (see TcpHost.connect).
+ * lost SYN (slow connect), a connect timeout or reset, no answer by half the idle timeout
+ * (queueing). A port never seen open that times out is filtered, not congested, and says nothing;
+ * a connection still unanswered at half the idle timeout gives its slot back (see TcpHost.connect).
  */
 export class ConnectLimiter {
   readonly min: number;
@@ -141,7 +141,8 @@ export class ConnectLimiter {
   readonly stats = { slots: 0, congestion: 0, maxWindow: 0, maxInFlight: 0 };
 
   constructor(o: { initial?: number; min?: number; max?: number; ssthresh?: number } = {}) {
-    this.min = o.min ?? 2;
+    // a floor high enough that hosts which misbehave cannot starve the rest of a scan
+    this.min = o.min ?? 8;
     this.max = o.max ?? 512;
     this.win = o.initial ?? 16;
     this.ssthresh = o.ssthresh ?? 32;
@@ -359,11 +360,14 @@ export class TcpHost {
         if (lostSyn) {
           s.done('congestion');
         } else {
+          // no answer by half the idle timeout: on a port that answered before, connects queue at
+          // the server (back off before they time out); elsewhere it may be a host that accepts
+          // and never answers, which must not hold a slot that long
+          const late = setTimeout(() => s.done(this.answered.has(port) ? 'congestion' : 'neutral'), this.idleTimeoutMs / 2);
+          late.unref?.();
           conn.onFirstOutcome = (o) => {
-            // an answer near our own idle timeout means connects queue at the server: back off
-            // before they time out; silence from a port that answered before is the same, later
-            const late = performance.now() - t0 > this.idleTimeoutMs / 2;
-            s.done(o === 'answered' ? (late ? 'congestion' : 'answered') : o === 'idle-timeout' && this.answered.has(port) ? 'congestion' : 'neutral');
+            clearTimeout(late);
+            s.done(o === 'answered' ? 'answered' : o === 'idle-timeout' && this.answered.has(port) ? 'congestion' : 'neutral');
           };
         }
       }

@@ -199,6 +199,20 @@ describe('tcp transport', () => {
     host.close();
     await srv.close();
   });
+
+  it('a connection never answered gives its slot back at half the idle timeout (congestion only where the port answered before)', async () => {
+    const srv = await server(() => {});
+    const limiter = new ConnectLimiter({ initial: 8, min: 1, max: 8 });
+    const host = new TcpHost('127.0.0.1', { limiter, idleTimeoutMs: 100 });
+    const a = await host.connect(srv.port, 'direct');
+    assert.equal(limiter.connectsInFlight, 1);
+    await new Promise((r) => setTimeout(r, 80));
+    assert.equal(limiter.connectsInFlight, 0);
+    assert.equal(limiter.window, 8, 'a silent first connection is not congestion');
+    a.close();
+    host.close();
+    await srv.close();
+  });
 });
 
 describe('ConnectLimiter (AIMD)', () => {
