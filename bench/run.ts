@@ -177,7 +177,7 @@ async function smbSection(smbprobe: string, bin: string, answerFile: string, dir
       rows.push({ section: 'smb', case: `${n} hosts, ${label}`, tool: 'smbprobe smb --ports 445', wallS: sp.wallS, cpuS: sp.cpuS, rssMb: sp.maxRssMb, result: `${sp.hostsPerS} hosts/s = ${e.ratio}× nmap${nm ? '' : ' (nmap/16)'}; smbd ${sp.smbdMsPerHost} ms CPU/host; ${ag.same ? 'same answers' : `DIFFER: ${ag.detail}`}` });
       rows.push({ section: 'smb', case: `${n} hosts, ${label}`, tool: 'smbprobe scan --ports 445', wallS: sc.wallS, cpuS: sc.cpuS, rssMb: sc.maxRssMb, result: `${sc.hostsPerS} hosts/s = ${e.ratioScan}× nmap` });
       rows.push({ section: 'smb', case: `${n} hosts, ${label}`, tool: 'smbprobe smb (445+139)', wallS: spBoth.wallS, cpuS: spBoth.cpuS, rssMb: spBoth.maxRssMb, result: `${spBoth.hostsPerS} hosts/s` });
-      log(`smb ${label} ${n}: nmap ${nm?.wallS ?? '-'} s, smbprobe ${sp.wallS} s (${ag.detail})`);
+      log(`smb ${label} ${n}: nmap ${nm?.wallS ?? '-'} s (smbd ${nm?.smbdMsPerHost ?? '-'} ms CPU/host), smbprobe ${sp.wallS} s (smbd ${sp.smbdMsPerHost} ms CPU/host) (${ag.detail}); load ${loadAvg()}`);
       if (n === 64 || (!answered && n === 16 && !counts.includes(64))) {
         const need = answered ? 2.5 : 100;
         goals.push({ goal: `SMB survey ${label}: ≥ ${need}× nmap's hosts/s, same answers`, met: e.ratio >= need && ag.same, detail: `${n} hosts: smbprobe smb ${sp.hostsPerS} hosts/s, scan ${sc.hostsPerS}; nmap ${nmHps} hosts/s${nm ? '' : ' (its 16-host rate)'}: ${e.ratio}× (scan ${e.ratioScan}×); ${ag.detail}` });
