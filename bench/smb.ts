@@ -4,9 +4,9 @@
  * NBSTAT for those addresses comes from the C responder (answers from the queried address), or
  * the responder receives and never answers (UDP 137 filtered: silence, as on most modern networks).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { log, measure, round, sleep, startDaemon, stopDaemon, inNs } from './lib.js';
+import { log, measure, round, sleep, startDaemon, stopDaemon, inNs, NS } from './lib.js';
 import { execFileSync, spawn } from 'node:child_process';
 
 export function smbConf(dir: string): string {
@@ -60,10 +60,59 @@ export async function startSmbd(conf: string) {
   for (let i = 0; i < 100; i++) {
     await sleep(100);
     const ss = execFileSync('ip', inNs(['ss', '-Hltn', 'sport = :445']).slice(1), { encoding: 'utf8' });
-    if (ss.trim()) return child;
+    if (ss.trim()) {
+      await sleep(500);
+      idleSmbd = smbdProcesses();
+      smbdPid = child.pid ?? 0;
+      return child;
+    }
     if (child.exitCode !== null) break;
   }
   throw new Error('smbd did not start listening on 445');
+}
+
+/** smbd processes in the namespace (the daemon, its helpers, one child per open connection). */
+function smbdProcesses(): number {
+  const pids = execFileSync('ip', ['netns', 'pids', NS], { encoding: 'utf8' }).split(/\s+/).filter(Boolean);
+  let n = 0;
+  for (const pid of pids) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').startsWith('smbd')) n++;
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return n;
+}
+let idleSmbd = 0;
+let smbdPid = 0;
+
+/**
+ * CPU seconds the smbd spent so far, its exited (reaped) children included: what a run costs the
+ * server, which wall time on a shared machine hides (`ip netns exec` execs smbd: same pid).
+ */
+function smbdCpuS(): number {
+  if (!smbdPid) return NaN;
+  const f = readFileSync(`/proc/${smbdPid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime stime cutime cstime, in clock ticks (100 Hz)
+  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
+}
+
+/** Run `fn` on a settled server; returns its value and the smbd CPU it cost per host, ms. */
+async function serverCost<T>(hosts: number, fn: () => Promise<T>): Promise<{ value: T; smbdMsPerHost: number }> {
+  await settleSmbd();
+  const c0 = smbdCpuS();
+  const value = await fn();
+  await settleSmbd();
+  return { value, smbdMsPerHost: round(((smbdCpuS() - c0) * 1000) / hosts, 0) };
+}
+
+/**
+ * Wait until the previous run's smbd children have exited (at most 15 s), so that no run pays
+ * for the teardown of the one before it.
+ */
+export async function settleSmbd(): Promise<void> {
+  for (let i = 0; i < 150 && smbdProcesses() > idleSmbd; i++) await sleep(100);
 }
 export { stopDaemon };
 
@@ -92,8 +141,10 @@ function ourDialect(d: string): string {
   return d;
 }
 
-export async function runNmap(list: string[]): Promise<{ wallS: number; cpuS: number; maxRssMb: number; facts: Map<string, HostFacts>; hostsPerS: number }> {
-  const m = await measure(['nmap', '-n', '-Pn', '-p445', '--script', 'smb-protocols,smb2-security-mode,smb2-capabilities,smb2-time', '-oX', '-', ...list], { ns: true, timeoutS: 1800 });
+export async function runNmap(list: string[]): Promise<{ wallS: number; cpuS: number; maxRssMb: number; facts: Map<string, HostFacts>; hostsPerS: number; smbdMsPerHost: number }> {
+  const { value: m, smbdMsPerHost } = await serverCost(list.length, () =>
+    measure(['nmap', '-n', '-Pn', '-p445', '--script', 'smb-protocols,smb2-security-mode,smb2-capabilities,smb2-time', '-oX', '-', ...list], { ns: true, timeoutS: 1800 }),
+  );
   const facts = new Map<string, HostFacts>();
   for (const hb of m.stdout.split('<host ').slice(1)) {
     const addr = /addr="([^"]+)" addrtype="ipv4"/.exec(hb)?.[1];
@@ -105,11 +156,13 @@ export async function runNmap(list: string[]): Promise<{ wallS: number; cpuS: nu
     const signing = /not required/.test(sec) ? 'enabled-not-required' : /required/.test(sec) ? 'required' : /enabled/.test(sec) ? 'enabled' : null;
     facts.set(addr, { dialects, signing });
   }
-  return { wallS: round(m.wallS), cpuS: round(m.cpuS), maxRssMb: round(m.maxRssMb, 1), facts, hostsPerS: round(list.length / m.wallS, 2) };
+  return { wallS: round(m.wallS), cpuS: round(m.cpuS), maxRssMb: round(m.maxRssMb, 1), facts, hostsPerS: round(list.length / m.wallS, 2), smbdMsPerHost };
 }
 
 export async function runSmbprobe(smbprobe: string, mode: 'smb' | 'scan', list: string[], extra: string[]) {
-  const m = await measure(['node', smbprobe, mode, ...list, '--format', 'ndjson', '--no-progress', ...extra], { ns: true, timeoutS: 1800 });
+  const { value: m, smbdMsPerHost } = await serverCost(list.length, () =>
+    measure(['node', smbprobe, mode, ...list, '--format', 'ndjson', '--no-progress', ...extra], { ns: true, timeoutS: 1800 }),
+  );
   const facts = new Map<string, HostFacts>();
   for (const line of m.stdout.split('\n')) {
     if (!line) continue;
@@ -119,7 +172,7 @@ export async function runSmbprobe(smbprobe: string, mode: 'smb' | 'scan', list: 
     facts.set(h.address, { dialects: h.smb.dialects.map(ourDialect), signing: g.required ? 'required' : g.enabled ? 'not-required' : g.enabled === false ? 'disabled' : null });
   }
   if (m.code !== 0 && m.code !== 1) log(`smbprobe ${mode} exit ${m.code}: ${m.stderr.slice(0, 300)}`);
-  return { wallS: round(m.wallS), cpuS: round(m.cpuS), maxRssMb: round(m.maxRssMb, 1), facts, hostsPerS: round(list.length / m.wallS, 2) };
+  return { wallS: round(m.wallS), cpuS: round(m.cpuS), maxRssMb: round(m.maxRssMb, 1), facts, hostsPerS: round(list.length / m.wallS, 2), smbdMsPerHost };
 }
 
 /** Do both tools report the same dialect set and signing for every host? */

@@ -35,10 +35,10 @@ const ALL_CAPABILITIES =
 /** What one NEGOTIATE got. */
 export type Smb2NegotiateOutcome =
   | { kind: 'accepted'; dialect: number; response: NegotiateResponse; bytes: number }
-  /** The server answered, but not with one of the offered dialects (error status, other dialect, SMB1, or reset/close right after the request). */
-  | { kind: 'refused'; how: string }
-  /** Timeout or network failure: nothing can be said about the offered dialects. */
-  | { kind: 'failed'; error: ProbeErrorInfo };
+  /** The server answered, but not with one of the offered dialects (error status, other dialect, SMB1, or reset/close right after the request: `byClose`). */
+  | { kind: 'refused'; how: string; byClose?: true }
+  /** Timeout or network failure: nothing can be said about the offered dialects (`silent`: no byte before the idle timeout). */
+  | { kind: 'failed'; error: ProbeErrorInfo; silent?: true };
 
 /** A connection closed or reset by the peer after our request, without a byte of answer. */
 export function refusedByClose(e: unknown, bytesBefore: number): boolean {
@@ -76,9 +76,15 @@ export async function smb2Negotiate(
     if (!offered.includes(d)) return { kind: 'refused', how: `answered dialect ${dialectName(d)}, not offered` };
     return { kind: 'accepted', dialect: d, response: m.body, bytes: reply.bytes };
   } catch (e) {
-    if (refusedByClose(e, before)) return { kind: 'refused', how: (e as TcpError).reason === 'eof' ? 'closed after the request' : 'reset after the request' };
-    return { kind: 'failed', error: errorInfo('smb2-negotiate', conn.port, e) };
+    if (refusedByClose(e, before)) return { kind: 'refused', how: (e as TcpError).reason === 'eof' ? 'closed after the request' : 'reset after the request', byClose: true };
+    const error = errorInfo('smb2-negotiate', conn.port, e);
+    return silentTimeout(e, before) ? { kind: 'failed', error, silent: true } : { kind: 'failed', error };
   }
+}
+
+/** No byte of answer before the idle timeout. */
+export function silentTimeout(e: unknown, bytesBefore: number): boolean {
+  return e instanceof TcpError && e.reason === 'idle-timeout' && e.bytesReceived === bytesBefore;
 }
 
 /** Per-dialect facts from a negotiate response. */

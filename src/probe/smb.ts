@@ -8,12 +8,24 @@
  *      carries the NTLMSSP SESSION_SETUP, then is closed without completing authentication.
  *   B: SMB1 NEGOTIATE offering only `NT LM 0.12` (in parallel with A); when SMB1 is enabled the
  *      same connection carries the SMB1 extended-security SESSION_SETUP.
- *   Lower dialects, strategy 'descending' (default): offer every dialect below the last answer;
- *      the server picks the greatest it accepts (MS-SMB2 §3.3.5.4), so each connection either finds
- *      the next accepted dialect or shows that none is left: k - 1 connections, + 1 when 2.0.2 is not
- *      accepted. Strategy 'each': one connection per lower dialect, in parallel (bounded).
+ *   Lower dialects, strategy 'each' (default): one connection per dialect below A's answer, all
+ *      started as soon as A's NEGOTIATE is answered (alongside A's SESSION_SETUP), so a host costs
+ *      two rounds however many dialects it accepts. Strategy 'descending': offer every dialect below
+ *      the last answer; the server picks the greatest it accepts (MS-SMB2 §3.3.5.4), so each
+ *      connection finds the next accepted dialect or shows that none is left: k - 1 connections
+ *      (+ 1 when 2.0.2 is not accepted), one after the other. Both cost the same when every dialect
+ *      below the highest is accepted (Windows, Samba defaults); 'descending' is cheaper on a server
+ *      with a raised minimum, 'each' is k - 1 rounds faster.
  *   On 139 a negative NBSS answer costs one more connection per called name tried.
- * So 2 + (k - 1) (+1) per port: 6 for a Samba host with SMB1 on and 2.0.2 … 3.1.1.
+ * So 2 + (k - 1) per port: 6 for a Samba host with SMB1 on and 2.0.2 … 3.1.1.
+ *
+ * Retries (a busy server must not cost an answer): a connect that timed out or was reset is tried
+ * again, with backoff and within the host deadline, when the port is known to be open (an earlier
+ * connection to it was established) or when our own connects meet congestion elsewhere — never on
+ * a port that only ever timed out (filtered). So is a NEGOTIATE that got no byte before the idle
+ * timeout on a port that answered another connection. A connection closed or reset right after a
+ * NEGOTIATE without a byte of answer is tried once more before that close counts as an answer. The
+ * transport's ConnectLimiter keeps connects in flight under what the servers absorb.
  *
  * SMBv1 verdict (per port, then per host):
  *   enabled  — a valid SMB1 NEGOTIATE response: \xFFSMB, command 0x72, reply, status 0,
@@ -41,7 +53,7 @@ import type {
   SmbPortResult,
   SmbResult,
 } from '../scan/result.js';
-import { TcpError, TcpHost, TCP_DEFAULTS, type TcpConnection } from '../transport/tcp.js';
+import { TcpError, TcpHost, TCP_DEFAULTS, type ConnectLimiter, type TcpConnection } from '../transport/tcp.js';
 import {
   SMB2_DIALECTS,
   challengeFromBlob,
@@ -50,9 +62,11 @@ import {
   ntlmInitToken,
   refusedByClose,
   serverFacts,
+  silentTimeout,
   smb2Negotiate,
   smb2NtlmInfo,
   type ServerFacts,
+  type Smb2NegotiateOutcome,
 } from './smb-dialects.js';
 import {
   decodeSmb1Negotiate,
@@ -63,6 +77,7 @@ import {
   receiveSmb,
   unexpected,
   type RunIdentity,
+  type SmbReply,
 } from './smb-session.js';
 
 const log = createDebug('smbprobe:smb');
@@ -91,7 +106,7 @@ export interface SmbProbeOptions {
   hostTimeoutMs?: number;
   /** Default 64 KiB. */
   maxResponseBytes?: number;
-  /** Concurrent connections to the host. Default 4. */
+  /** Concurrent connections to the host. Default 6. */
   maxConnections?: number;
   /** Default true: anonymous SESSION_SETUP with NTLMSSP NEGOTIATE for host facts. */
   ntlm?: boolean;
@@ -99,8 +114,10 @@ export interface SmbProbeOptions {
   netbiosName?: string | null;
   /** For the first-DNS-label fallback of the called name, and the 3.1.1 NETNAME context. */
   dnsName?: string | null;
-  /** Lower-dialect enumeration (see the module comment). Default 'descending'. */
+  /** Lower-dialect enumeration (see the module comment). Default 'each'. */
   dialectStrategy?: 'descending' | 'each';
+  /** Bound on connects in flight over hosts (default: the process-wide one; null: none). */
+  limiter?: ConnectLimiter | null;
   signal?: AbortSignal;
 }
 
@@ -153,14 +170,59 @@ export function calledNameCandidates(netbiosName?: string | null, dnsName?: stri
   return out;
 }
 
+/** Connect retries after a timeout or reset (see the module comment). */
+const CONNECT_RETRIES = 2;
+/** Retries of a connection closed right after the NEGOTIATE, without an answer. */
+const CLOSE_RETRIES = 1;
+const BACKOFF_MS = 150;
+/** Congestion this recent makes a timeout on a port not yet seen open worth one more try. */
+const CONGESTION_MEMORY_MS = 10_000;
+
+/** Wait before attempt `n + 1` (exponential, jittered); false when the host's signal aborted first. */
+function backoff(ctx: PortContext, n: number): Promise<boolean> {
+  const signal = ctx.host.signal;
+  if (signal.aborted) return Promise.resolve(false);
+  const ms = BACKOFF_MS * 2 ** n * (0.5 + Math.random());
+  return new Promise((resolve) => {
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(t);
+      resolve(false);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function retryableConnect(ctx: PortContext, e: unknown): boolean {
+  if (!(e instanceof TcpError) || e.phase !== 'connect' || e.reason === 'host-deadline') return false;
+  if (e.status !== 'timeout' && e.status !== 'reset') return false;
+  return ctx.host.hasConnected(ctx.target.port) || (ctx.host.limiter?.congestedWithin(CONGESTION_MEMORY_MS) ?? false);
+}
+
+/** host.connect, tried again after a timeout or reset that a busy server explains. */
+async function connectRetrying(ctx: PortContext): Promise<TcpConnection> {
+  for (let n = 0; ; n++) {
+    try {
+      return await ctx.host.connect(ctx.target.port, ctx.target.transport);
+    } catch (e) {
+      if (n >= CONNECT_RETRIES || !retryableConnect(ctx, e)) throw e;
+      log('%s:%d connect %s, retrying', ctx.host.address, ctx.target.port, (e as TcpError).reason);
+      if (!(await backoff(ctx, n))) throw e;
+    }
+  }
+}
+
 /** Open a connection ready for SMB: on 139 with an NBSS session (trying called names on first use). */
 async function openSession(ctx: PortContext): Promise<TcpConnection> {
   const { host, target } = ctx;
-  if (target.transport === 'direct') return host.connect(target.port, 'direct');
+  if (target.transport === 'direct') return connectRetrying(ctx);
   const names = ctx.calledName !== null ? [ctx.calledName] : calledNameCandidates(ctx.opts.netbiosName, ctx.opts.dnsName);
   const nbss = (ctx.result.nbss ??= { calledName: null, attempts: [] });
   for (const name of names) {
-    const conn = await host.connect(target.port, 'nbss');
+    const conn = await connectRetrying(ctx);
     try {
       const answer = await nbssSessionRequest(conn, name, ctx.id.callingName);
       if (answer.kind === 'positive') {
@@ -217,109 +279,121 @@ async function runSmb1(ctx: PortContext): Promise<Smb1Outcome> {
   const port = ctx.target.port;
   const ev: Smb1Evidence = { port, sent: [SMB1_DIALECT], received: 'none', reason: '' };
   const out: Smb1Outcome = { evidence: ev, verdict: 'unknown', detail: null, ntlm: null, nativeOs: null, nativeLanMan: null, primaryDomain: null, errors: [] };
-  let conn: TcpConnection;
-  try {
-    conn = await openSession(ctx);
-  } catch (e) {
-    ev.received = e instanceof TcpError ? `connect-${e.reason}` : 'nbss-refused';
-    ev.reason = 'the SMB1 probe could not open its connection';
-    out.errors.push(errorInfo('smb1-negotiate', port, e));
-    return out;
-  }
-  try {
-    const offered = [SMB1_DIALECT];
-    const req = smb1NegotiateRequest.encode(smb1OnlyNegotiate({ pidLow: ctx.id.pid, mid: 1, dialects: offered }));
-    const before = conn.bytesReceived;
-    conn.send(req);
-    let reply;
+  const offered = [SMB1_DIALECT];
+  const req = smb1NegotiateRequest.encode(smb1OnlyNegotiate({ pidLow: ctx.id.pid, mid: 1, dialects: offered }));
+  for (let n = 0; ; n++) {
+    let conn: TcpConnection;
     try {
-      reply = await receiveSmb(conn);
+      conn = await openSession(ctx);
     } catch (e) {
-      if (refusedByClose(e, before)) {
-        ev.received = (e as TcpError).reason === 'eof' ? 'closed' : 'reset';
-        ev.bytes = 0;
-        ev.reason = `connection ${ev.received} right after the SMB1 NEGOTIATE, no answer`;
-        out.verdict = 'refused-by-close';
+      ev.received = e instanceof TcpError ? `connect-${e.reason}` : 'nbss-refused';
+      ev.reason = 'the SMB1 probe could not open its connection';
+      out.errors.push(errorInfo('smb1-negotiate', port, e));
+      return out;
+    }
+    try {
+      const before = conn.bytesReceived;
+      conn.send(req);
+      let reply;
+      try {
+        reply = await receiveSmb(conn);
+      } catch (e) {
+        if (refusedByClose(e, before)) {
+          // a busy server may drop a connection too: only a repeated close is an answer
+          if (n < CLOSE_RETRIES && (await backoff(ctx, n))) continue;
+          ev.received = (e as TcpError).reason === 'eof' ? 'closed' : 'reset';
+          ev.bytes = 0;
+          ev.reason = `connection ${ev.received} right after the SMB1 NEGOTIATE, no answer${n > 0 ? ` (on ${n + 1} connections)` : ''}`;
+          out.verdict = 'refused-by-close';
+          return out;
+        }
+        if (silentTimeout(e, before) && n < CONNECT_RETRIES && ctx.host.hasAnswered(port) && (await backoff(ctx, n))) continue;
+        if (e instanceof TcpError && e.status === 'timeout') {
+          ev.received = 'timeout';
+          ev.reason = `no answer to the SMB1 NEGOTIATE (${e.reason})`;
+        } else if (e instanceof DecodeError) {
+          ev.received = 'error';
+          ev.reason = `undecodable answer: ${e.code} at ${e.field}`;
+        } else {
+          ev.received = e instanceof TcpError ? e.status : 'error';
+          ev.reason = `SMB1 NEGOTIATE failed: ${e instanceof Error ? e.message : String(e)}`;
+        }
+        out.errors.push(errorInfo('smb1-negotiate', port, e));
         return out;
       }
-      if (e instanceof TcpError && e.status === 'timeout') {
-        ev.received = 'timeout';
-        ev.reason = `no answer to the SMB1 NEGOTIATE (${e.reason})`;
-      } else if (e instanceof DecodeError) {
-        ev.received = 'error';
-        ev.reason = `undecodable answer: ${e.code} at ${e.field}`;
-      } else {
-        ev.received = e instanceof TcpError ? e.status : 'error';
-        ev.reason = `SMB1 NEGOTIATE failed: ${e instanceof Error ? e.message : String(e)}`;
-      }
-      out.errors.push(errorInfo('smb1-negotiate', port, e));
+      await smb1Answer(ctx, conn, reply, offered, out);
       return out;
+    } finally {
+      conn.close();
     }
-    ev.bytes = reply.bytes;
-    if (reply.kind === 'smb2') {
-      ev.received = 'smb2-response';
-      const m = reply.message;
-      if ('header' in m) ev.status = ntStatusName(m.header.status);
-      if (m.kind === 'negotiate-response') ev.dialect = dialectName(m.body.dialectRevision);
-      ev.reason = 'the server answered the SMB1 NEGOTIATE in SMB2: it does not speak SMB1';
-      out.verdict = 'disabled';
-      return out;
-    }
-    if (reply.kind !== 'smb1') {
-      ev.received = reply.kind === 'nbss' ? `nbss-${reply.type}` : 'non-smb';
-      ev.reason = 'the answer is not an SMB message';
-      out.errors.push(unexpected('smb1-negotiate', port, `${ev.received} answer (${reply.bytes} bytes) to the SMB1 NEGOTIATE`));
-      return out;
-    }
-    let r;
-    try {
-      r = decodeSmb1Negotiate(reply.payload, offered);
-    } catch (e) {
-      ev.received = 'smb1-malformed';
-      ev.reason = e instanceof DecodeError ? `malformed SMB1 answer: ${e.code} at ${e.field}` : 'malformed SMB1 answer';
-      out.errors.push(errorInfo('smb1-negotiate', port, e));
-      return out;
-    }
-    ev.received = 'smb1-negotiate-response';
-    ev.status = r.header.statusName;
-    ev.wordCount = r.wordCount;
-    if (r.dialectIndex !== undefined) ev.dialectIndex = r.dialectIndex;
-    if (r.header.command !== Smb1Command.NEGOTIATE || !r.header.isReply) {
-      ev.received = 'smb1-other';
-      ev.reason = `answer is command 0x${r.header.command.toString(16)}${r.header.isReply ? '' : ' without the reply flag'}`;
-      return out;
-    }
-    if (r.header.status !== 0) {
-      ev.reason = `SMB1 NEGOTIATE answered with status ${r.header.statusName}`;
-      return out;
-    }
-    if (r.dialectIndex === NO_DIALECT) {
-      ev.reason = 'DialectIndex 0xFFFF: none of the offered dialects (SMB1 refused)';
-      out.verdict = 'disabled';
-      return out;
-    }
-    if (r.dialectIndex !== 0 || r.form !== 'nt') {
-      ev.reason = `DialectIndex ${r.dialectIndex ?? 'absent'} with WordCount ${r.wordCount}: not a valid NT LM 0.12 answer`;
-      return out;
-    }
-    ev.dialect = SMB1_DIALECT;
-    ev.reason = 'valid SMB1 NEGOTIATE response selecting NT LM 0.12 (WordCount 17)';
-    out.verdict = 'enabled';
-    out.detail = {
-      dialect: SMB1_DIALECT,
-      securityMode: r.securityMode,
-      signing: {
-        enabled: (r.securityMode & Smb1SecurityMode.SECURITY_SIGNATURES_ENABLED) !== 0,
-        required: (r.securityMode & Smb1SecurityMode.SECURITY_SIGNATURES_REQUIRED) !== 0,
-      },
-      capabilities: bitNames(Smb1Capabilities, r.capabilities),
-    };
-    if (r.domainName !== undefined) out.primaryDomain = r.domainName;
-    if (ctx.opts.ntlm !== false && r.extendedSecurity) await smb1SessionSetup(conn, ctx, out);
-    return out;
-  } finally {
-    conn.close();
   }
+}
+
+/** The SMB1 verdict from the answer to the SMB1-only NEGOTIATE (and SESSION_SETUP when enabled). */
+async function smb1Answer(ctx: PortContext, conn: TcpConnection, reply: SmbReply, offered: string[], out: Smb1Outcome): Promise<void> {
+  const port = ctx.target.port;
+  const ev = out.evidence;
+  ev.bytes = reply.bytes;
+  if (reply.kind === 'smb2') {
+    ev.received = 'smb2-response';
+    const m = reply.message;
+    if ('header' in m) ev.status = ntStatusName(m.header.status);
+    if (m.kind === 'negotiate-response') ev.dialect = dialectName(m.body.dialectRevision);
+    ev.reason = 'the server answered the SMB1 NEGOTIATE in SMB2: it does not speak SMB1';
+    out.verdict = 'disabled';
+    return;
+  }
+  if (reply.kind !== 'smb1') {
+    ev.received = reply.kind === 'nbss' ? `nbss-${reply.type}` : 'non-smb';
+    ev.reason = 'the answer is not an SMB message';
+    out.errors.push(unexpected('smb1-negotiate', port, `${ev.received} answer (${reply.bytes} bytes) to the SMB1 NEGOTIATE`));
+    return;
+  }
+  let r;
+  try {
+    r = decodeSmb1Negotiate(reply.payload, offered);
+  } catch (e) {
+    ev.received = 'smb1-malformed';
+    ev.reason = e instanceof DecodeError ? `malformed SMB1 answer: ${e.code} at ${e.field}` : 'malformed SMB1 answer';
+    out.errors.push(errorInfo('smb1-negotiate', port, e));
+    return;
+  }
+  ev.received = 'smb1-negotiate-response';
+  ev.status = r.header.statusName;
+  ev.wordCount = r.wordCount;
+  if (r.dialectIndex !== undefined) ev.dialectIndex = r.dialectIndex;
+  if (r.header.command !== Smb1Command.NEGOTIATE || !r.header.isReply) {
+    ev.received = 'smb1-other';
+    ev.reason = `answer is command 0x${r.header.command.toString(16)}${r.header.isReply ? '' : ' without the reply flag'}`;
+    return;
+  }
+  if (r.header.status !== 0) {
+    ev.reason = `SMB1 NEGOTIATE answered with status ${r.header.statusName}`;
+    return;
+  }
+  if (r.dialectIndex === NO_DIALECT) {
+    ev.reason = 'DialectIndex 0xFFFF: none of the offered dialects (SMB1 refused)';
+    out.verdict = 'disabled';
+    return;
+  }
+  if (r.dialectIndex !== 0 || r.form !== 'nt') {
+    ev.reason = `DialectIndex ${r.dialectIndex ?? 'absent'} with WordCount ${r.wordCount}: not a valid NT LM 0.12 answer`;
+    return;
+  }
+  ev.dialect = SMB1_DIALECT;
+  ev.reason = 'valid SMB1 NEGOTIATE response selecting NT LM 0.12 (WordCount 17)';
+  out.verdict = 'enabled';
+  out.detail = {
+    dialect: SMB1_DIALECT,
+    securityMode: r.securityMode,
+    signing: {
+      enabled: (r.securityMode & Smb1SecurityMode.SECURITY_SIGNATURES_ENABLED) !== 0,
+      required: (r.securityMode & Smb1SecurityMode.SECURITY_SIGNATURES_REQUIRED) !== 0,
+    },
+    capabilities: bitNames(Smb1Capabilities, r.capabilities),
+  };
+  if (r.domainName !== undefined) out.primaryDomain = r.domainName;
+  if (ctx.opts.ntlm !== false && r.extendedSecurity) await smb1SessionSetup(conn, ctx, out);
 }
 
 /** SMB1 extended-security SESSION_SETUP_ANDX with NTLMSSP NEGOTIATE, on the negotiated connection. */
@@ -373,9 +447,23 @@ interface Smb2Outcome {
 async function runSmb2(first: TcpConnection, ctx: PortContext): Promise<Smb2Outcome> {
   const port = ctx.target.port;
   const out: Smb2Outcome = { accepted: new Map(), refused: new Map(), spokeSmb2: false, highest: null, facts: null, ntlm: null, errors: [] };
-  let rest: number[];
+  let conn = first;
+  let keep = false;
   try {
-    const a = await smb2Negotiate(first, SMB2_DIALECTS, ctx.id, ctx.netName);
+    let a = await smb2Negotiate(conn, SMB2_DIALECTS, ctx.id, ctx.netName);
+    for (let n = 0; a.kind === 'refused' && a.byClose && n < CLOSE_RETRIES; n++) {
+      // a busy server may drop a connection too: only a repeated close is an answer
+      conn.close();
+      if (!(await backoff(ctx, n))) break;
+      try {
+        conn = await openSession(ctx);
+      } catch (e) {
+        a = { kind: 'failed', error: errorInfo('smb2-negotiate', port, e) };
+        break;
+      }
+      a = await smb2Negotiate(conn, SMB2_DIALECTS, ctx.id, ctx.netName);
+    }
+    let rest: number[];
     if (a.kind === 'failed') {
       out.errors.push(a.error);
       return out;
@@ -397,37 +485,58 @@ async function runSmb2(first: TcpConnection, ctx: PortContext): Promise<Smb2Outc
       out.facts = serverFacts(a.response, port);
       out.errors.push(...out.facts.warnings);
       for (const d of SMB2_DIALECTS) if (d > a.dialect) out.refused.set(d, `server chose ${dialectName(a.dialect)}`);
-      if (ctx.opts.ntlm !== false) {
-        const n = await smb2NtlmInfo(first, a.dialect);
-        if ('via' in n) out.ntlm = n;
-        else out.errors.push(n);
-      }
       rest = SMB2_DIALECTS.filter((d) => d < a.dialect);
     }
+    // the lower dialects do not depend on the SESSION_SETUP: both go at once
+    const lower = (ctx.opts.dialectStrategy ?? 'each') === 'each' ? enumerateEach(ctx, rest, out) : enumerateDescending(ctx, rest, out);
+    if (a.kind === 'accepted' && ctx.opts.ntlm !== false) {
+      keep = true;
+      const c = conn;
+      const dialect = a.dialect;
+      const ntlm = (async () => {
+        try {
+          const n = await smb2NtlmInfo(c, dialect);
+          if ('via' in n) out.ntlm = n;
+          else out.errors.push(n);
+        } finally {
+          c.close();
+        }
+      })();
+      await Promise.all([ntlm, lower]);
+    } else {
+      conn.close();
+      await lower;
+    }
+    return out;
   } finally {
-    first.close();
+    if (!keep) conn.close();
   }
-  if ((ctx.opts.dialectStrategy ?? 'descending') === 'each') await enumerateEach(ctx, rest, out);
-  else await enumerateDescending(ctx, rest, out);
-  return out;
 }
 
-/** One negotiate on a new connection; the connection is always closed. */
-async function negotiateOnce(ctx: PortContext, offered: number[]): Promise<ReturnType<typeof smb2Negotiate> extends Promise<infer T> ? T : never> {
-  let conn: TcpConnection;
-  try {
-    conn = await openSession(ctx);
-  } catch (e) {
-    return { kind: 'failed', error: errorInfo('smb2-negotiate', ctx.target.port, e) };
-  }
-  try {
-    return await smb2Negotiate(conn, offered, ctx.id, ctx.netName);
-  } finally {
-    conn.close();
+/** One negotiate on a new connection (once more after a close without answer); the connection is always closed. */
+async function negotiateOnce(ctx: PortContext, offered: number[]): Promise<Smb2NegotiateOutcome> {
+  for (let n = 0; ; n++) {
+    let conn: TcpConnection;
+    try {
+      conn = await openSession(ctx);
+    } catch (e) {
+      return { kind: 'failed', error: errorInfo('smb2-negotiate', ctx.target.port, e) };
+    }
+    let o: Smb2NegotiateOutcome;
+    try {
+      o = await smb2Negotiate(conn, offered, ctx.id, ctx.netName);
+    } finally {
+      conn.close();
+    }
+    const again =
+      (o.kind === 'refused' && o.byClose && n < CLOSE_RETRIES) ||
+      (o.kind === 'failed' && o.silent && n < CONNECT_RETRIES && ctx.host.hasAnswered(ctx.target.port));
+    if (again && (await backoff(ctx, n))) continue;
+    return o;
   }
 }
 
-function record(out: Smb2Outcome, o: Awaited<ReturnType<typeof negotiateOnce>>, offered: number[]): void {
+function record(out: Smb2Outcome, o: Smb2NegotiateOutcome, offered: number[]): void {
   if (o.kind === 'accepted') {
     out.spokeSmb2 = true;
     out.accepted.set(o.dialect, dialectDetail(o.response));
@@ -453,7 +562,7 @@ async function enumerateDescending(ctx: PortContext, rest: number[], out: Smb2Ou
 }
 
 async function enumerateEach(ctx: PortContext, rest: number[], out: Smb2Outcome): Promise<void> {
-  // TcpHost bounds how many of these are open at once
+  // TcpHost and the ConnectLimiter bound how many of these are open at once
   const results = await Promise.all(rest.map(async (d) => ({ d, o: await negotiateOnce(ctx, [d]) })));
   for (const { d, o } of results) record(out, o, [d]);
 }
@@ -648,6 +757,7 @@ export async function probeSmbWithStats(
     maxConnections: opts.maxConnections ?? TCP_DEFAULTS.maxConnections,
   };
   if (opts.signal) hostOpts.signal = opts.signal;
+  if (opts.limiter !== undefined) hostOpts.limiter = opts.limiter;
   const host = new TcpHost(address, hostOpts);
   const id = newRunIdentity();
   const netName = opts.dnsName || address;

@@ -2,12 +2,16 @@
  * TCP transport for the SMB probes: connect timeout, idle timeout (no byte for N ms while a
  * reply is awaited), a total deadline shared by every connection to one host, a byte cap per
  * response (a length header announcing more is a protocol error before anything is read),
- * cancellation by AbortSignal, and a small bound on concurrent connections per host. Reads are
+ * cancellation by AbortSignal, a small bound on concurrent connections per host, and one
+ * adaptive bound on connects in flight over every host (ConnectLimiter: a busy server's listen
+ * backlog must not overflow, since several addresses may reach one server). Reads are
  * framed with NbssFramer ('direct' on 445, 'nbss' on 139). Every failure is a TcpError whose
  * `status` comes from the fixed vocabulary; sockets are always destroyed (no fd leak) and no
  * 'error' event is ever left unhandled.
  */
+import { setMaxListeners } from 'node:events';
 import net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import createDebug from 'debug';
 import { NbssFramer, type NbssFrame, type NbssTransport, NBSS_HEADER_LENGTH, NBSS_MAX_LENGTH } from '../codec/nbss.js';
 import { NbssType } from '../codec/netbios-tables.js';
@@ -22,7 +26,8 @@ export const TCP_DEFAULTS = {
   idleTimeoutMs: 5000,
   hostTimeoutMs: 30000,
   maxResponseBytes: 64 * 1024,
-  maxConnections: 4,
+  /** One SMB port's probe needs up to 6 at once: all-dialect + SMB1 + one per lower dialect. */
+  maxConnections: 6,
 } as const;
 
 /** Finer reason behind a TcpError's status. */
@@ -102,6 +107,117 @@ function abortError(signal: AbortSignal, phase: 'connect' | 'io', rx = 0, tx = 0
   return new TcpError('aborted', 'aborted', 'aborted', phase, rx, tx);
 }
 
+/** A connect whose SYN/ACK took this long lost its SYN (Linux retransmits it after 1 s): a full backlog or loss. */
+export const SLOW_CONNECT_MS = 900;
+
+/** How a connect in flight ended, for the window. */
+export type ConnectOutcome = 'answered' | 'congestion' | 'neutral';
+
+/** A slot of the ConnectLimiter, held from the connect until the first answer (or failure). */
+export interface ConnectSlot {
+  /** Idempotent: only the first call counts. */
+  done(outcome: ConnectOutcome): void;
+}
+
+/**
+ * AIMD bound on connects in flight, shared by every TcpHost of a process: a connect holds a slot
+ * until its connection's first answer arrives, which is when the server has taken it out of its
+ * listen backlog. Each answer grows the window (by 1 below `ssthresh`, else by 1/window); a
+ * congestion signal halves it, once per round: only connects started after the last decrease
+ * can decrease it again. Congestion is what a busy server does to a port known to be alive: a
+ * lost SYN (slow connect), a connect timeout or reset, no answer by half the idle timeout
+ * (queueing). A port never seen open that times out is filtered, not congested, and says nothing;
+ * a connection still unanswered at half the idle timeout gives its slot back (see TcpHost.connect).
+ */
+export class ConnectLimiter {
+  readonly min: number;
+  readonly max: number;
+  private win: number;
+  private ssthresh: number;
+  private inFlight = 0;
+  private lastDecrease = -Infinity;
+  private readonly queue: Array<() => void> = [];
+  /** Slots granted, congestion signals, the largest window and the most connects in flight. */
+  readonly stats = { slots: 0, congestion: 0, maxWindow: 0, maxInFlight: 0 };
+
+  constructor(o: { initial?: number; min?: number; max?: number; ssthresh?: number } = {}) {
+    // a floor high enough that hosts which misbehave cannot starve the rest of a scan
+    this.min = o.min ?? 8;
+    this.max = o.max ?? 512;
+    this.win = o.initial ?? 16;
+    this.ssthresh = o.ssthresh ?? 32;
+    if (!(this.min >= 1 && this.max >= this.min && this.win >= this.min && this.win <= this.max)) throw new TypeError('bad ConnectLimiter bounds');
+    this.stats.maxWindow = this.win;
+  }
+
+  get window(): number {
+    return this.win;
+  }
+
+  get connectsInFlight(): number {
+    return this.inFlight;
+  }
+
+  /** The window shrank within the last `ms`: our own load may explain a timeout. */
+  congestedWithin(ms: number): boolean {
+    return performance.now() - this.lastDecrease <= ms;
+  }
+
+  /** Wait for a slot (FIFO); rejects with the signal's TcpError when it aborts first. */
+  acquire(signal: AbortSignal): Promise<ConnectSlot> {
+    if (signal.aborted) return Promise.reject(abortError(signal, 'connect'));
+    if (this.queue.length === 0 && this.inFlight < Math.floor(this.win)) return Promise.resolve(this.grant());
+    return new Promise<ConnectSlot>((resolve, reject) => {
+      const onAbort = (): void => {
+        const i = this.queue.indexOf(wake);
+        if (i >= 0) this.queue.splice(i, 1);
+        reject(abortError(signal, 'connect'));
+      };
+      const wake = (): void => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(this.grant());
+      };
+      this.queue.push(wake);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  private grant(): ConnectSlot {
+    this.inFlight++;
+    this.stats.slots++;
+    this.stats.maxInFlight = Math.max(this.stats.maxInFlight, this.inFlight);
+    const startedAt = performance.now();
+    let ended = false;
+    return {
+      done: (outcome) => {
+        if (ended) return;
+        ended = true;
+        this.inFlight--;
+        if (outcome === 'answered') {
+          this.win = Math.min(this.max, this.win + (this.win < this.ssthresh ? 1 : 1 / this.win));
+          this.stats.maxWindow = Math.max(this.stats.maxWindow, this.win);
+        } else if (outcome === 'congestion') {
+          this.stats.congestion++;
+          if (startedAt > this.lastDecrease) {
+            this.ssthresh = Math.max(this.min, this.win / 2);
+            this.win = this.ssthresh;
+            this.lastDecrease = performance.now();
+            log('connect window down to %d (%d in flight)', Math.floor(this.win), this.inFlight);
+          }
+        }
+        this.pump();
+      },
+    };
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0 && this.inFlight < Math.floor(this.win)) this.queue.shift()!();
+  }
+}
+
+/** The limiter every TcpHost uses unless given its own (or null for none). */
+export const sharedConnectLimiter = new ConnectLimiter();
+
 export interface TcpHostOptions {
   /** Connect timeout per connection (default 3000 ms). */
   connectTimeoutMs?: number;
@@ -111,8 +227,10 @@ export interface TcpHostOptions {
   hostTimeoutMs?: number;
   /** Largest message accepted (default 64 KiB). */
   maxResponseBytes?: number;
-  /** Concurrent connections to the host (default 4). */
+  /** Concurrent connections to the host (default 6). */
   maxConnections?: number;
+  /** Bound on connects in flight over hosts (default sharedConnectLimiter; null: none). */
+  limiter?: ConnectLimiter | null;
   signal?: AbortSignal;
 }
 
@@ -137,6 +255,10 @@ export class TcpHost {
   readonly signal: AbortSignal;
   /** Connections opened (attempted) so far and the most open at once. */
   readonly stats = { connections: 0, maxOpen: 0 };
+  readonly limiter: ConnectLimiter | null;
+  /** Ports a connection was established to, and ports that sent an answer. */
+  private readonly established = new Set<number>();
+  private readonly answered = new Set<number>();
 
   private readonly controller = new AbortController();
   private readonly deadline: NodeJS.Timeout | undefined;
@@ -159,7 +281,10 @@ export class TcpHost {
     this.idleTimeoutMs = opts.idleTimeoutMs ?? TCP_DEFAULTS.idleTimeoutMs;
     this.maxResponseBytes = cap;
     this.maxConnections = maxConn;
+    this.limiter = opts.limiter === undefined ? sharedConnectLimiter : opts.limiter;
     this.signal = this.controller.signal;
+    // every connection, connect and wait listens on it (each removes its own): not a leak
+    setMaxListeners(64 + 8 * maxConn, this.signal);
     const total = opts.hostTimeoutMs ?? TCP_DEFAULTS.hostTimeoutMs;
     if (total > 0) {
       this.deadline = setTimeout(() => this.controller.abort(new DeadlineReached('host deadline')), total);
@@ -180,6 +305,21 @@ export class TcpHost {
     return this.open.size;
   }
 
+  /** A connection to `port` was established before: a later timeout there is not a filter. */
+  hasConnected(port: number): boolean {
+    return this.established.has(port);
+  }
+
+  /** A connection to `port` got an answer before: silence there now is the server's load. */
+  hasAnswered(port: number): boolean {
+    return this.answered.has(port);
+  }
+
+  /** @internal TcpConnection: its first frame arrived. */
+  noteAnswer(port: number): void {
+    this.answered.add(port);
+  }
+
   /**
    * Open a connection once a slot is free. Throws TcpError (refused, timeout connect-timeout,
    * unreachable, aborted, timeout host-deadline ...).
@@ -193,14 +333,44 @@ export class TcpHost {
       released = true;
       this.release();
     };
+    let slot: ConnectSlot | undefined;
     try {
       if (this.signal.aborted) throw abortError(this.signal, 'connect');
+      if (this.limiter) slot = await this.limiter.acquire(this.signal);
       this.stats.connections++;
-      const socket = await this.dial(port);
+      const known = this.established.has(port);
+      const t0 = performance.now();
+      let socket: net.Socket;
+      try {
+        socket = await this.dial(port);
+      } catch (e) {
+        // a timeout or reset where a connection was made before is the server's load (or loss)
+        const busy = known && e instanceof TcpError && (e.status === 'timeout' || e.status === 'reset') && e.reason !== 'host-deadline';
+        slot?.done(busy ? 'congestion' : 'neutral');
+        throw e;
+      }
+      this.established.add(port);
+      const lostSyn = performance.now() - t0 >= SLOW_CONNECT_MS;
       const conn = new TcpConnection(socket, transport, this, port, () => {
         this.open.delete(conn);
         release();
       });
+      if (slot) {
+        const s = slot;
+        if (lostSyn) {
+          s.done('congestion');
+        } else {
+          // no answer by half the idle timeout: on a port that answered before, connects queue at
+          // the server (back off before they time out); elsewhere it may be a host that accepts
+          // and never answers, which must not hold a slot that long
+          const late = setTimeout(() => s.done(this.answered.has(port) ? 'congestion' : 'neutral'), this.idleTimeoutMs / 2);
+          late.unref?.();
+          conn.onFirstOutcome = (o) => {
+            clearTimeout(late);
+            s.done(o === 'answered' ? 'answered' : o === 'idle-timeout' && this.answered.has(port) ? 'congestion' : 'neutral');
+          };
+        }
+      }
       this.open.add(conn);
       this.stats.maxOpen = Math.max(this.stats.maxOpen, this.open.size);
       return conn;
@@ -302,6 +472,8 @@ export class TcpConnection {
   private keepAlives = 0;
   private idle: NodeJS.Timeout | undefined;
   private readonly onAbort: () => void;
+  /** Called once: the first frame arrived ('answered'), or the connection ended before one. */
+  onFirstOutcome: ((o: 'answered' | 'idle-timeout' | 'other') => void) | null = null;
 
   constructor(
     private readonly socket: net.Socket,
@@ -392,6 +564,7 @@ export class TcpConnection {
           continue;
         }
         this.keepAlives = 0;
+        this.firstOutcome('answered');
         return f;
       }
       if (this.failure) return this.failure;
@@ -470,10 +643,21 @@ export class TcpConnection {
     this.finalize();
   }
 
+  private firstSeen = false;
+  private firstOutcome(o: 'answered' | 'idle-timeout' | 'other'): void {
+    if (this.firstSeen) return;
+    this.firstSeen = true;
+    if (o === 'answered') this.host.noteAnswer(this.port);
+    const f = this.onFirstOutcome;
+    this.onFirstOutcome = null;
+    f?.(o);
+  }
+
   private finalizedOnce = false;
   private finalize(): void {
     if (this.finalizedOnce) return;
     if (!this.closed && !this.socket.destroyed) return;
+    this.firstOutcome(this.failure?.reason === 'idle-timeout' && this.bytesReceived === 0 ? 'idle-timeout' : 'other');
     this.finalizedOnce = true;
     this.closed = true;
     this.disarmIdle();

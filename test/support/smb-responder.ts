@@ -80,6 +80,10 @@ export interface SmbResponderOptions {
   announceLength?: number;
   /** Delay before each answer, ms. */
   delayMs?: number;
+  /** A busy server: the first N connections are closed (FIN) on their first request, unanswered. */
+  dropFirst?: number;
+  /** A busy server: these connections (1-based, in accept order) are never answered. */
+  silentConnections?: number[];
 }
 
 /** What the responder saw, for assertions. */
@@ -148,6 +152,11 @@ export class SmbResponder {
     this.sockets.add(sock);
     sock.on('close', () => this.sockets.delete(sock));
     sock.on('error', () => {});
+    if (this.log.connections <= (this.opts.dropFirst ?? 0)) {
+      sock.once('data', () => sock.end());
+      return;
+    }
+    if (this.opts.silentConnections?.includes(this.log.connections)) return;
     const framer = new NbssFramer(transport);
     let sessionUp = transport === 'direct';
     let negotiated = false;

@@ -91,6 +91,25 @@ describe('probeSmb against the loopback responder', () => {
       assert.deepEqual(smb.dialects, ALL.slice(1));
     });
 
+    it('a busy server closing connections unanswered costs one more connection each, never an answer', async () => {
+      // the all-dialect NEGOTIATE and the SMB1 probe are the first two connections
+      const r = await start({ dropFirst: 2 });
+      const { result, connections } = await probeSmbWithStats('127.0.0.1', direct(r));
+      assert.equal(result.smb.smb1, 'enabled', JSON.stringify(result.smb.smb1Evidence));
+      assert.deepEqual(result.smb.dialects, ALL);
+      assert.notEqual(result.ntlm, null);
+      assert.equal(connections, 8);
+    });
+
+    it('a NEGOTIATE left unanswered on a port that answers is asked again on a new connection', async () => {
+      // connection 2 is the SMB1 probe's
+      const r = await start({ silentConnections: [2] });
+      const { result, connections } = await probeSmbWithStats('127.0.0.1', direct(r));
+      assert.equal(result.smb.smb1, 'enabled', JSON.stringify(result.smb.smb1Evidence));
+      assert.deepEqual(result.smb.dialects, ALL);
+      assert.equal(connections, 7);
+    });
+
     it('unknown: an SMB1 answer with an error status', async () => {
       const r = await start({ smb1: 'error-status' });
       const { smb } = await probeSmb('127.0.0.1', direct(r));
@@ -125,7 +144,7 @@ describe('probeSmb against the loopback responder', () => {
 
     it('needs only two SMB2 connections when only 3.1.1 is accepted (descending)', async () => {
       const r = await start({ dialects: [0x0311], smb1: 'no-dialect' });
-      const { result, connections } = await probeSmbWithStats('127.0.0.1', direct(r));
+      const { result, connections } = await probeSmbWithStats('127.0.0.1', direct(r, { dialectStrategy: 'descending' }));
       assert.deepEqual(result.smb.dialects, ['3.1.1']);
       assert.equal(connections, 3);
     });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { TcpError, TcpHost } from '../../src/transport/tcp.js';
+import { ConnectLimiter, TcpError, TcpHost } from '../../src/transport/tcp.js';
 
 /** A loopback server whose connection handler the test chooses. */
 async function server(onConn: (s: net.Socket) => void): Promise<{ port: number; close: () => Promise<void> }> {
@@ -175,5 +175,86 @@ describe('tcp transport', () => {
   it('rejects bad options as programmer errors', () => {
     assert.throws(() => new TcpHost('127.0.0.1', { idleTimeoutMs: -1 }), TypeError);
     assert.throws(() => new TcpHost('127.0.0.1', { maxConnections: 0 }), TypeError);
+  });
+
+  it('holds a connect slot from the connect to the first answer, not to the close', async () => {
+    const srv = await server((s) => s.once('data', () => setTimeout(() => s.write(Buffer.from([0, 0, 0, 1, 0x42])), 60)));
+    const limiter = new ConnectLimiter({ initial: 1, min: 1, max: 1 });
+    const host = new TcpHost('127.0.0.1', { limiter });
+    const a = await host.connect(srv.port, 'direct');
+    a.send(new Uint8Array([1]));
+    let second = false;
+    const pb = host.connect(srv.port, 'direct').then((c) => {
+      second = true;
+      return c;
+    });
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(second, false, 'a second connect went out before the first was answered');
+    await a.receive();
+    const b = await pb; // a is still open: its slot ended with its answer
+    assert.equal(a.isClosed, false);
+    assert.equal(limiter.connectsInFlight, 1);
+    b.close();
+    assert.equal(limiter.connectsInFlight, 0);
+    host.close();
+    await srv.close();
+  });
+
+  it('a connection never answered gives its slot back at half the idle timeout (congestion only where the port answered before)', async () => {
+    const srv = await server(() => {});
+    const limiter = new ConnectLimiter({ initial: 8, min: 1, max: 8 });
+    const host = new TcpHost('127.0.0.1', { limiter, idleTimeoutMs: 100 });
+    const a = await host.connect(srv.port, 'direct');
+    assert.equal(limiter.connectsInFlight, 1);
+    await new Promise((r) => setTimeout(r, 80));
+    assert.equal(limiter.connectsInFlight, 0);
+    assert.equal(limiter.window, 8, 'a silent first connection is not congestion');
+    a.close();
+    host.close();
+    await srv.close();
+  });
+});
+
+describe('ConnectLimiter (AIMD)', () => {
+  const signal = new AbortController().signal;
+
+  it('grows by one per answer up to ssthresh, then by 1/window', async () => {
+    const l = new ConnectLimiter({ initial: 2, min: 1, max: 100, ssthresh: 4 });
+    for (let i = 0; i < 2; i++) (await l.acquire(signal)).done('answered');
+    assert.equal(l.window, 4);
+    (await l.acquire(signal)).done('answered');
+    assert.equal(l.window, 4.25);
+  });
+
+  it('halves on congestion once per round: connects started before the decrease do not halve again', async () => {
+    const l = new ConnectLimiter({ initial: 16, min: 2, max: 100 });
+    const slots = await Promise.all(Array.from({ length: 8 }, () => l.acquire(signal)));
+    slots[0]!.done('congestion');
+    assert.equal(l.window, 8);
+    for (const s of slots.slice(1)) s.done('congestion');
+    assert.equal(l.window, 8);
+    (await l.acquire(signal)).done('congestion');
+    assert.equal(l.window, 4);
+    assert.ok(l.congestedWithin(1000));
+    for (let i = 0; i < 5; i++) (await l.acquire(signal)).done('congestion');
+    assert.equal(l.window, 2, 'never below min');
+    assert.equal(l.stats.congestion, 14);
+  });
+
+  it('queues beyond the window in order, and a waiter leaves on abort', async () => {
+    const l = new ConnectLimiter({ initial: 1, min: 1, max: 1 });
+    const first = await l.acquire(signal);
+    const order: number[] = [];
+    const ac = new AbortController();
+    const p1 = l.acquire(signal).then((s) => (order.push(1), s));
+    const p2 = l.acquire(ac.signal);
+    const p3 = l.acquire(signal).then((s) => (order.push(3), s));
+    ac.abort();
+    await assert.rejects(p2, (e: unknown) => e instanceof TcpError && e.status === 'aborted');
+    first.done('neutral');
+    (await p1).done('neutral');
+    (await p3).done('neutral');
+    assert.deepEqual(order, [1, 3]);
+    assert.equal(l.connectsInFlight, 0);
   });
 });
