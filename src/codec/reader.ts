@@ -182,8 +182,17 @@ export function hex(b: Uint8Array, sep = ''): string {
   let s = '';
   for (let i = 0; i < b.length; i++) {
     if (i > 0 && sep) s += sep;
-    s += b[i]!.toString(16).padStart(2, '0');
+    s += HEX[b[i]!]!;
   }
+  return s;
+}
+
+const HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** Lower-case hex of `length` bytes of `b` from `offset` (the caller checked the bounds). */
+export function hexAt(b: Uint8Array, offset: number, length: number): string {
+  let s = '';
+  for (let i = offset; i < offset + length; i++) s += HEX[b[i]!]!;
   return s;
 }
 
