@@ -3,7 +3,7 @@ import { readCaptureBuffer, type CaptureRecord } from '../codec/pcap/capture-rea
 import { decodeFrame, type DecodedFrame } from '../codec/net/frame.js';
 import { DecodeError } from '../errors.js';
 import { readCapture, type CaptureSource, type ReadCaptureOptions } from '../pcap/file.js';
-import { TcpReassembler, type Endpoint, type GapReason, type ReassemblyEvent, type TcpReassemblyOptions } from './tcp-reassembly.js';
+import { TcpReassembler, type Endpoint, type GapReason, type ReassemblyEvent, type StreamRef, type TcpReassemblyOptions } from './tcp-reassembly.js';
 
 /**
  * Capture records → application messages: NBNS datagrams (UDP 137) as they are, NetBIOS session
@@ -256,7 +256,8 @@ interface FlowState {
 /** Capture records in, application messages out: UDP 137 datagrams as they are, TCP 139/445 reassembled and framed. */
 export class CaptureDecoder {
   private readonly tcp: TcpReassembler;
-  private readonly flows = new Map<string, FlowState>();
+  /** By the reassembler's stream object: one per direction of a connection, stable while it lives. */
+  private readonly flows = new Map<StreamRef, FlowState>();
   private readonly nbnsPorts: Set<number>;
   private readonly nbssPorts: Set<number>;
   private readonly directPorts: Set<number>;
@@ -377,7 +378,7 @@ export class CaptureDecoder {
   }
 
   private onStreamEvent(ev: ReassemblyEvent, out: AppMessage[]): void {
-    const key = `${ev.stream.connection}/${ev.stream.key}`;
+    const key = ev.stream;
     let st = this.flows.get(key);
     if (!st) {
       if (ev.kind === 'close') return;
@@ -410,7 +411,7 @@ export class CaptureDecoder {
     }
   }
 
-  private closeFlow(key: string, st: FlowState, at: At, out: AppMessage[]): void {
+  private closeFlow(key: StreamRef, st: FlowState, at: At, out: AppMessage[]): void {
     this.flows.delete(key);
     const h = st.hunt;
     if (h) {
