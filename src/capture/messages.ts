@@ -2,7 +2,7 @@ import { NBSS_MAX_LENGTH, NbssFramer, type NbssTransport } from '../codec/nbss.j
 import { readCaptureBuffer, type CaptureRecord } from '../codec/pcap/capture-reader.js';
 import { decodeFrame, type DecodedFrame } from '../codec/net/frame.js';
 import { DecodeError } from '../errors.js';
-import { readCapture, type CaptureSource, type ReadCaptureOptions } from '../pcap/file.js';
+import { readCaptureBatches, type CaptureSource, type ReadCaptureOptions } from '../pcap/file.js';
 import { TcpReassembler, type Endpoint, type GapReason, type ReassemblyEvent, type StreamRef, type TcpReassemblyOptions } from './tcp-reassembly.js';
 
 /**
@@ -661,11 +661,13 @@ export async function* captureMessages(
   let last = { frame: 0, tsSec: 0, tsNsec: 0 };
   let failure: DecodeError | undefined;
   try {
-    for await (const rec of readCapture(source, opts)) {
-      last = rec;
-      out.length = 0;
-      dec.push(rec, out);
-      yield* out;
+    for await (const batch of readCaptureBatches(source, opts)) {
+      for (const rec of batch) {
+        last = rec;
+        out.length = 0;
+        dec.push(rec, out);
+        yield* out;
+      }
     }
   } catch (e) {
     if (!(e instanceof DecodeError)) throw e;

@@ -204,5 +204,6 @@ export function filetimeToIso(ft: bigint): string | null {
   if (Number.isNaN(d.getTime())) return null;
   // keep the 100 ns precision the wire carries: ISO with 7 fractional digits
   const frac = (ft % 10000000n).toString().padStart(7, '0');
-  return d.toISOString().replace(/\.\d{3}Z$/, `.${frac}Z`);
+  const iso = d.toISOString(); // always ends in .sssZ
+  return `${iso.slice(0, -5)}.${frac}Z`;
 }

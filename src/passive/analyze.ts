@@ -5,7 +5,7 @@
  * `PassiveAnalyzer` is the synchronous core (tests feed it messages directly).
  */
 import { CaptureDecoder, type AppMessage, type CaptureDecoderOptions, type Endpoint } from '../capture/messages.js';
-import { readCapture, type CaptureSource, type ReadCaptureOptions } from '../pcap/file.js';
+import { readCaptureBatches, type CaptureSource, type ReadCaptureOptions } from '../pcap/file.js';
 import { DecodeError } from '../errors.js';
 import type { HostResult } from '../scan/result.js';
 import { MessageDecoder } from './decode.js';
@@ -111,7 +111,7 @@ export interface PassiveAnalyzerOptions {
 
 /** The synchronous core: push application messages, take events, finish for the hosts. */
 export class PassiveAnalyzer {
-  private readonly decoder = new MessageDecoder();
+  private readonly decoder: MessageDecoder;
   private readonly pairer: Pairer;
   private readonly ms17 = new Ms17Detector();
   private readonly hosts: HostBuilder;
@@ -124,6 +124,8 @@ export class PassiveAnalyzer {
     this.pairer = new Pairer(opts.maxPending !== undefined ? { maxPending: opts.maxPending } : {});
     this.hosts = new HostBuilder({ ...(opts.capture !== undefined ? { capture: opts.capture } : {}), ...(opts.maxHosts !== undefined ? { maxHosts: opts.maxHosts } : {}) });
     this.events = opts.events ?? false;
+    // the client's NTLMSSP messages only show in events
+    this.decoder = new MessageDecoder({ requestAuth: this.events });
   }
 
   /** One application message; returns the events it completes (empty unless `events`). */
@@ -199,14 +201,17 @@ export async function analyzeCapture(source: CaptureSource, opts: AnalyzeOptions
     evs.length = 0;
   };
   try {
-    for await (const rec of readCapture(source, opts)) {
-      a.stats.frames = rec.frame;
-      a.stats.bytes = rec.fileOffset + rec.capturedLength;
-      apps.length = 0;
-      dec.push(rec, apps);
-      for (const app of apps) a.push(app, evs);
-      if (evs.length > 0) await emit();
-      opts.onProgress?.(a.stats);
+    // records a chunk at a time: an await per record would cost more than decoding most of them
+    for await (const batch of readCaptureBatches(source, opts)) {
+      for (const rec of batch) {
+        a.stats.frames = rec.frame;
+        a.stats.bytes = rec.fileOffset + rec.capturedLength;
+        apps.length = 0;
+        dec.push(rec, apps);
+        for (const app of apps) a.push(app, evs);
+        if (evs.length > 0) await emit();
+        opts.onProgress?.(a.stats);
+      }
     }
   } catch (e) {
     if (!(e instanceof DecodeError)) throw e;

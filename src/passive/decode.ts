@@ -88,9 +88,24 @@ export function errorFacts(e: DecodeError): DecodeErrorFacts {
 /** Offered SMB1 dialect lists kept per connection until the answer comes; bounded. */
 const MAX_PENDING_NEGOTIATES = 4096;
 
+/** Options of a {@link MessageDecoder}. */
+export interface MessageDecoderOptions {
+  /**
+   * Decode the security blob of SESSION_SETUP requests (the client's NTLMSSP NEGOTIATE or
+   * AUTHENTICATE; default true). Host results never use it (the blob's decode errors are reported
+   * inside `auth`, never as a decode error of the message), so host-only analysis turns it off.
+   */
+  requestAuth?: boolean;
+}
+
 /** Decodes application messages into protocol messages; keeps per-connection state to name SMB1 dialects. */
 export class MessageDecoder {
   private readonly offered = new Map<string, readonly string[]>();
+  private readonly requestAuth: boolean;
+
+  constructor(opts: MessageDecoderOptions = {}) {
+    this.requestAuth = opts.requestAuth ?? true;
+  }
 
   /** Decode one application message; returns zero or more decoded messages (SMB2 compounds give several). */
   decode(m: AppMessage): DecodedMessage[] {
@@ -171,7 +186,7 @@ export class MessageDecoder {
     if (kind === 'smb2' || kind === 'transform' || kind === 'compression') {
       try {
         return decodeSmb2Messages(payload).map((message) => {
-          if (message.kind === 'negotiate-response' || message.kind === 'session-setup-request' || message.kind === 'session-setup-response') {
+          if (message.kind === 'negotiate-response' || (message.kind === 'session-setup-request' && this.requestAuth) || message.kind === 'session-setup-response') {
             const auth = authOf(message.body.securityBuffer);
             return auth ? { kind: 'smb2', meta, message, auth } : { kind: 'smb2', meta, message };
           }
@@ -205,7 +220,7 @@ export class MessageDecoder {
     } else if (header.command === Smb1Command.SESSION_SETUP_ANDX) {
       if (!header.isReply) {
         const message = smb1SessionSetupRequest.decode(payload);
-        const auth = message.form === 'extended' ? authOf(message.securityBlob) : undefined;
+        const auth = message.form === 'extended' && this.requestAuth ? authOf(message.securityBlob) : undefined;
         body = auth ? { command: 'session-setup-request', message, auth } : { command: 'session-setup-request', message };
       } else {
         const message = smb1SessionSetupResponse.decode(payload);
