@@ -121,11 +121,12 @@ export class PassiveAnalyzer {
   readonly stats: PassiveStats = { frames: 0, bytes: 0, messages: 0, exchanges: 0, unanswered: 0, detections: 0, gaps: 0, decodeErrors: 0, evicted: 0 };
 
   constructor(opts: PassiveAnalyzerOptions = {}) {
-    this.pairer = new Pairer(opts.maxPending !== undefined ? { maxPending: opts.maxPending } : {});
-    this.hosts = new HostBuilder({ ...(opts.capture !== undefined ? { capture: opts.capture } : {}), ...(opts.maxHosts !== undefined ? { maxHosts: opts.maxHosts } : {}) });
     this.events = opts.events ?? false;
-    // the client's NTLMSSP messages only show in events
-    this.decoder = new MessageDecoder({ requestAuth: this.events });
+    // without events, each side keeps only the fields host results read
+    this.pairer = new Pairer({ ...(opts.maxPending !== undefined ? { maxPending: opts.maxPending } : {}), fields: this.events ? 'full' : 'hosts' });
+    this.hosts = new HostBuilder({ ...(opts.capture !== undefined ? { capture: opts.capture } : {}), ...(opts.maxHosts !== undefined ? { maxHosts: opts.maxHosts } : {}) });
+    // the client's NTLMSSP messages only show in events; AndX chains only in --messages
+    this.decoder = new MessageDecoder({ requestAuth: this.events, andxChain: false });
   }
 
   /** One application message; returns the events it completes (empty unless `events`). */

@@ -96,15 +96,19 @@ export interface MessageDecoderOptions {
    * inside `auth`, never as a decode error of the message), so host-only analysis turns it off.
    */
   requestAuth?: boolean;
+  /** List the commands an SMB1 AndX chain carries after the first (`andx`; default true; host results never read it). */
+  andxChain?: boolean;
 }
 
 /** Decodes application messages into protocol messages; keeps per-connection state to name SMB1 dialects. */
 export class MessageDecoder {
   private readonly offered = new Map<string, readonly string[]>();
   private readonly requestAuth: boolean;
+  private readonly andx: boolean;
 
   constructor(opts: MessageDecoderOptions = {}) {
     this.requestAuth = opts.requestAuth ?? true;
+    this.andx = opts.andxChain ?? true;
   }
 
   /** Decode one application message; returns zero or more decoded messages (SMB2 compounds give several). */
@@ -179,7 +183,7 @@ export class MessageDecoder {
           if (!(e instanceof DecodeError)) throw e;
           body = { command: 'malformed', error: errorFacts(e) };
         }
-        const andx = ANDX_COMMANDS.has(header.command) ? andxChain(payload) : undefined;
+        const andx = this.andx && ANDX_COMMANDS.has(header.command) ? andxChain(payload) : undefined;
         return andx ? { kind: 'smb1', meta, header, body, andx } : { kind: 'smb1', meta, header, body };
       })];
     }
