@@ -1,9 +1,14 @@
 import { NBSS_MAX_LENGTH, NbssFramer, type NbssTransport } from '../codec/nbss.js';
 import { readCaptureBuffer, type CaptureRecord } from '../codec/pcap/capture-reader.js';
 import { decodeFrame, type DecodedFrame } from '../codec/net/frame.js';
+import { ipv4ToString } from '../codec/net/ip.js';
+import { LinkType } from '../codec/net/link.js';
+import { TCP_FLAG } from '../codec/net/transport.js';
 import { DecodeError } from '../errors.js';
 import { readCaptureBatches, type CaptureSource, type ReadCaptureOptions } from '../pcap/file.js';
-import { TcpReassembler, type Endpoint, type GapReason, type ReassemblyEvent, type StreamRef, type TcpReassemblyOptions } from './tcp-reassembly.js';
+import { TcpReassembler, type Endpoint, type GapReason, type ReassemblyEvent, type StreamRef, type TcpReassemblyOptions, type TcpSegment } from './tcp-reassembly.js';
+
+const EMPTY = new Uint8Array(0);
 
 /**
  * Capture records → application messages: NBNS datagrams (UDP 137) as they are, NetBIOS session
@@ -270,7 +275,13 @@ export class CaptureDecoder {
     records: 0, transport: 0, nbns: 0, nbss: 0, gaps: 0, streamErrors: 0, frameErrors: 0, fragments: 0, resyncs: 0, resyncSkipped: 0,
   };
   /** Last record seen (for events at flush time). */
-  private last = { frame: 0, tsSec: 0, tsNsec: 0 };
+  private lastFrame = 0;
+  private lastTsSec = 0;
+  private lastTsNsec = 0;
+  /** One segment object, refilled per frame (the reassembler keeps none of it). */
+  private readonly seg: TcpSegment = {
+    src: '', srcPort: 0, dst: '', dstPort: 0, seq: 0, syn: false, fin: false, rst: false, payload: new Uint8Array(0), missing: 0, frame: 0, tsSec: 0, tsNsec: 0,
+  };
 
   constructor(opts: CaptureDecoderOptions = {}) {
     this.tcp = new TcpReassembler(opts.reassembly);
@@ -284,7 +295,10 @@ export class CaptureDecoder {
   /** Decode one record; messages are appended to `out` (returned). */
   push(rec: CaptureRecord, out: AppMessage[] = []): AppMessage[] {
     this.stats.records++;
-    this.last = { frame: rec.frame, tsSec: rec.tsSec, tsNsec: rec.tsNsec };
+    this.lastFrame = rec.frame;
+    this.lastTsSec = rec.tsSec;
+    this.lastTsNsec = rec.tsNsec;
+    if (rec.linkType === LinkType.ETHERNET && this.fastIpv4(rec, out)) return out;
     let f: DecodedFrame | null;
     try {
       f = decodeFrame(rec.linkType, rec.data);
@@ -322,28 +336,85 @@ export class CaptureDecoder {
       this.stats.fragments++;
       return out;
     }
+    this.segment(rec, f.src, f.srcPort, f.dst, f.dstPort, f.tcp.seq, f.tcp.flagBits, f.payload, f.payloadLength - f.payload.length, out);
+    return out;
+  }
+
+  private segment(rec: CaptureRecord, src: string, srcPort: number, dst: string, dstPort: number, seq: number, flagBits: number, payload: Uint8Array, missing: number, out: AppMessage[]): void {
+    const s = this.seg;
+    s.src = src;
+    s.srcPort = srcPort;
+    s.dst = dst;
+    s.dstPort = dstPort;
+    s.seq = seq;
+    s.syn = (flagBits & TCP_FLAG.SYN) !== 0;
+    s.fin = (flagBits & TCP_FLAG.FIN) !== 0;
+    s.rst = (flagBits & TCP_FLAG.RST) !== 0;
+    s.payload = payload;
+    s.missing = missing;
+    s.frame = rec.frame;
+    s.tsSec = rec.tsSec;
+    s.tsNsec = rec.tsNsec;
     const events = this.events;
     events.length = 0;
-    this.tcp.push(
-      {
-        src: f.src,
-        srcPort: f.srcPort,
-        dst: f.dst,
-        dstPort: f.dstPort,
-        seq: f.tcp.seq,
-        syn: f.tcp.flags.syn,
-        fin: f.tcp.flags.fin,
-        rst: f.tcp.flags.rst,
-        payload: f.payload,
-        missing: f.payloadLength - f.payload.length,
+    this.tcp.push(s, events);
+    s.payload = EMPTY;
+    for (const ev of events) this.onStreamEvent(ev, out);
+  }
+
+  /**
+   * The common frame, Ethernet + IPv4 (20-byte header, whole, not a fragment) + TCP or UDP, read in
+   * place: ports are checked before any address string or object is made. Returns false for
+   * anything else (decodeFrame then takes it, with the same result for what this accepts).
+   */
+  private fastIpv4(rec: CaptureRecord, out: AppMessage[]): boolean {
+    const d = rec.data;
+    const len = d.length;
+    if (len < 54 || d[12] !== 0x08 || d[13] !== 0x00 || d[14] !== 0x45) return false;
+    let total = (d[16]! << 8) | d[17]!;
+    if (total === 0) total = len - 14;
+    if (total < 20 || total > len - 14) return false;
+    if (((d[20]! << 8) | d[21]!) & 0x3fff) return false; // MF or a fragment offset
+    const proto = d[23]!;
+    const o = 34;
+    const end = 14 + total;
+    const srcPort = (d[o]! << 8) | d[o + 1]!;
+    const dstPort = (d[o + 2]! << 8) | d[o + 3]!;
+    if (proto === 6) {
+      if (end - o < 20) return false;
+      const hl = (d[o + 12]! >> 4) * 4;
+      if (hl < 20 || hl > end - o) return false;
+      this.stats.transport++;
+      if (!this.isServerPort(srcPort) && !this.isServerPort(dstPort)) return true;
+      const seq = ((d[o + 4]! << 24) | (d[o + 5]! << 16) | (d[o + 6]! << 8) | d[o + 7]!) >>> 0;
+      const flagBits = ((d[o + 12]! & 0x0f) << 8) | d[o + 13]!;
+      this.segment(rec, ipv4ToString(d, 26), srcPort, ipv4ToString(d, 30), dstPort, seq, flagBits, d.subarray(o + hl, end), 0, out);
+      return true;
+    }
+    if (proto === 17) {
+      if (end - o < 8) return false;
+      const ulen = (d[o + 4]! << 8) | d[o + 5]!;
+      if (ulen !== 0 && (ulen < 8 || ulen > end - o)) return false;
+      this.stats.transport++;
+      if (!this.nbnsPorts.has(srcPort) && !this.nbnsPorts.has(dstPort)) return true;
+      const stop = ulen === 0 ? end : o + ulen;
+      const payloadLength = ulen === 0 ? end - o - 8 : ulen - 8;
+      this.stats.nbns++;
+      out.push({
+        kind: 'nbns',
         frame: rec.frame,
         tsSec: rec.tsSec,
         tsNsec: rec.tsNsec,
-      },
-      events,
-    );
-    for (const ev of events) this.onStreamEvent(ev, out);
-    return out;
+        src: ipv4ToString(d, 26),
+        srcPort,
+        dst: ipv4ToString(d, 30),
+        dstPort,
+        data: d.subarray(o + 8, stop),
+        truncated: stop - (o + 8) < payloadLength,
+      });
+      return true;
+    }
+    return false;
   }
 
   /** End of capture: flush reassembly (holes become gaps), report streams closed inside a message. */
@@ -352,7 +423,8 @@ export class CaptureDecoder {
     events.length = 0;
     this.tcp.flush(events);
     for (const ev of events) this.onStreamEvent(ev, out);
-    for (const [key, st] of this.flows) this.closeFlow(key, st, this.last, out);
+    const last: At = { frame: this.lastFrame, tsSec: this.lastTsSec, tsNsec: this.lastTsNsec };
+    for (const [key, st] of this.flows) this.closeFlow(key, st, last, out);
     return out;
   }
 
