@@ -278,6 +278,8 @@ export class CaptureDecoder {
   private lastFrame = 0;
   private lastTsSec = 0;
   private lastTsNsec = 0;
+  /** Address strings by IPv4 address: one string per host instead of two per frame. */
+  private readonly v4 = new Map<number, string>();
   /** One segment object, refilled per frame (the reassembler keeps none of it). */
   private readonly seg: TcpSegment = {
     src: '', srcPort: 0, dst: '', dstPort: 0, seq: 0, syn: false, fin: false, rst: false, payload: new Uint8Array(0), missing: 0, frame: 0, tsSec: 0, tsNsec: 0,
@@ -362,6 +364,17 @@ export class CaptureDecoder {
     for (const ev of events) this.onStreamEvent(ev, out);
   }
 
+  private ipv4(d: Uint8Array, at: number): string {
+    const k = ((d[at]! << 24) | (d[at + 1]! << 16) | (d[at + 2]! << 8) | d[at + 3]!) >>> 0;
+    let s = this.v4.get(k);
+    if (s === undefined) {
+      if (this.v4.size >= 65536) this.v4.clear();
+      s = ipv4ToString(d, at);
+      this.v4.set(k, s);
+    }
+    return s;
+  }
+
   /**
    * The common frame, Ethernet + IPv4 (20-byte header, whole, not a fragment) + TCP or UDP, read in
    * place: ports are checked before any address string or object is made. Returns false for
@@ -388,7 +401,7 @@ export class CaptureDecoder {
       if (!this.isServerPort(srcPort) && !this.isServerPort(dstPort)) return true;
       const seq = ((d[o + 4]! << 24) | (d[o + 5]! << 16) | (d[o + 6]! << 8) | d[o + 7]!) >>> 0;
       const flagBits = ((d[o + 12]! & 0x0f) << 8) | d[o + 13]!;
-      this.segment(rec, ipv4ToString(d, 26), srcPort, ipv4ToString(d, 30), dstPort, seq, flagBits, d.subarray(o + hl, end), 0, out);
+      this.segment(rec, this.ipv4(d, 26), srcPort, this.ipv4(d, 30), dstPort, seq, flagBits, d.subarray(o + hl, end), 0, out);
       return true;
     }
     if (proto === 17) {
@@ -405,9 +418,9 @@ export class CaptureDecoder {
         frame: rec.frame,
         tsSec: rec.tsSec,
         tsNsec: rec.tsNsec,
-        src: ipv4ToString(d, 26),
+        src: this.ipv4(d, 26),
         srcPort,
-        dst: ipv4ToString(d, 30),
+        dst: this.ipv4(d, 30),
         dstPort,
         data: d.subarray(o + 8, stop),
         truncated: stop - (o + 8) < payloadLength,

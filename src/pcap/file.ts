@@ -53,7 +53,10 @@ export async function* readCaptureBatches(source: CaptureSource, opts: ReadCaptu
   const chunks = toChunks(source, opts.chunkSize ?? DEFAULT_CHUNK_SIZE);
   for await (const chunk of chunks) {
     if (opts.signal?.aborted) return;
-    reader.push(typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk);
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'latin1') : chunk;
+    // plain Uint8Array views, not Buffers: cheaper subarrays, and slice() copies (a Buffer's is a
+    // view, which would let a flow's kept bytes pin the whole chunk)
+    reader.push(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     const batch: CaptureRecord[] = [];
     // a damaged record ends the capture: the records before it still go out, then the error
     try {
