@@ -165,6 +165,8 @@ interface ChunkMark extends At {
   end: number;
   /** The bytes pushed (kept to search them again after a framing error). */
   data: Uint8Array;
+  /** `data` is a private copy (else a view of the capture, copied by detach). */
+  owned: boolean;
 }
 
 /**
@@ -533,6 +535,7 @@ export class CaptureDecoder {
       }
       const replay = this.drain(st, out);
       if (replay) queue.push(...replay);
+      else this.detach(st);
     }
   }
 
@@ -545,11 +548,23 @@ export class CaptureDecoder {
 
   private pushChunk(st: FlowState, c: Chunk): void {
     if (c.data.length === 0) return;
-    // copied: the framer keeps what it holds, and a view would pin the whole capture chunk
-    const data = c.owned ? c.data : c.data.slice();
-    st.marks.push({ start: st.pushed, end: st.pushed + data.length, frame: c.frame, tsSec: c.tsSec, tsNsec: c.tsNsec, data });
+    // a view for now: detach() copies what is still held once the complete messages are out
+    const data = c.data;
+    st.marks.push({ start: st.pushed, end: st.pushed + data.length, frame: c.frame, tsSec: c.tsSec, tsNsec: c.tsNsec, data, owned: c.owned });
     st.pushed += data.length;
     st.framer!.push(data);
+  }
+
+  /** Copy what the flow still holds after framing: a view would pin the whole capture chunk. */
+  private detach(st: FlowState): void {
+    st.framer?.detach();
+    for (const mk of st.marks) {
+      if (mk.owned) continue;
+      const copy = new Uint8Array(mk.data.length);
+      copy.set(mk.data);
+      mk.data = copy;
+      mk.owned = true;
+    }
   }
 
   /**
@@ -647,7 +662,7 @@ export class CaptureDecoder {
         for (const mk of st.marks) {
           if (mk.end <= bad) continue;
           const from = Math.max(0, bad - mk.start);
-          replay.push({ data: mk.data.subarray(from), offset: st.base + mk.start + from, frame: mk.frame, tsSec: mk.tsSec, tsNsec: mk.tsNsec, owned: true });
+          replay.push({ data: mk.data.subarray(from), offset: st.base + mk.start + from, frame: mk.frame, tsSec: mk.tsSec, tsNsec: mk.tsNsec, owned: mk.owned });
         }
         st.hunt = newHunt(st.base + bad);
         st.framer = undefined;
