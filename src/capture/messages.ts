@@ -520,7 +520,21 @@ export class CaptureDecoder {
   private onData(st: FlowState, ev: Extract<ReassemblyEvent, { kind: 'data' }>, out: AppMessage[]): void {
     // a framing error queues the bytes the framer held, to be searched again: each pass starts
     // past the failed header, so this ends
-    const queue: Chunk[] = [{ data: ev.data, offset: ev.offset, frame: ev.frame, tsSec: ev.tsSec, tsNsec: ev.tsNsec, owned: false }];
+    const first: Chunk = { data: ev.data, offset: ev.offset, frame: ev.frame, tsSec: ev.tsSec, tsNsec: ev.tsNsec, owned: false };
+    let queue: Chunk[];
+    if (!st.hunt) {
+      // the usual case, in sync: frame the chunk; a queue only after a framing error
+      if (!st.framer) this.startFramer(st, first.offset);
+      this.pushChunk(st, first);
+      const replay = this.drain(st, out);
+      if (!replay) {
+        this.detach(st);
+        return;
+      }
+      queue = replay;
+    } else {
+      queue = [first];
+    }
     for (let q = 0; q < queue.length; q++) {
       const c = queue[q]!;
       if (st.hunt) {

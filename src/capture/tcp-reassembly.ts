@@ -113,7 +113,9 @@ interface Connection {
   id: number;
   dirs: Map<string, Direction>;
   lastTsSec: number;
-  last: At;
+  /** Frame and time of the last segment (lastTsSec is its second). */
+  lastFrame: number;
+  lastTsNsec: number;
   /** Key in the connection map, the endpoints it was made from and both direction keys. */
   key: string;
   src: string;
@@ -128,6 +130,9 @@ interface Connection {
 export function seqDiff(a: number, b: number): number {
   return (a - b) | 0;
 }
+
+const atOf = (s: TcpSegment): At => ({ frame: s.frame, tsSec: s.tsSec, tsNsec: s.tsNsec });
+const lastAt = (c: Connection): At => ({ frame: c.lastFrame, tsSec: c.lastTsSec, tsNsec: c.lastTsNsec });
 
 function endpointKey(ip: string, port: number): string {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
@@ -162,7 +167,6 @@ export class TcpReassembler {
   /** Feed one segment; events are appended to `out` (returned). */
   push(s: TcpSegment, out: ReassemblyEvent[] = []): ReassemblyEvent[] {
     this.stats.segments++;
-    const at: At = { frame: s.frame, tsSec: s.tsSec, tsNsec: s.tsNsec };
     const hasData = s.payload.length > 0 || (s.missing ?? 0) > 0;
     // consecutive segments mostly belong to the connection of the one before: then no keys are
     // built and the LRU order stays as it is (that connection is already the most recent)
@@ -189,18 +193,19 @@ export class TcpReassembler {
       } else {
         // a bare ACK or RST of an unknown connection creates nothing
         if (!s.syn && !s.fin && !hasData) return out;
-        conn = { id: this.nextId++, dirs: new Map(), lastTsSec: s.tsSec, last: at, key: ckey, src: s.src, srcPort: s.srcPort, dst: s.dst, dstPort: s.dstPort, forward: dkey, backward: `${b}>${a}` };
+        conn = { id: this.nextId++, dirs: new Map(), lastTsSec: s.tsSec, lastFrame: s.frame, lastTsNsec: s.tsNsec, key: ckey, src: s.src, srcPort: s.srcPort, dst: s.dst, dstPort: s.dstPort, forward: dkey, backward: `${b}>${a}` };
         this.conns.set(ckey, conn);
         this.evictOverflow(out);
       }
       this.lastConn = conn;
     }
     conn.lastTsSec = s.tsSec;
-    conn.last = at;
+    conn.lastFrame = s.frame;
+    conn.lastTsNsec = s.tsNsec;
     let d = conn.dirs.get(dkey);
     if (d && s.syn && d.synNext !== undefined && seqDiff((s.seq + 1) >>> 0, d.synNext) !== 0) {
       // a SYN with a new ISN on a known 4-tuple: the old connection is over
-      this.closeConnection(conn, 'reused', at, out);
+      this.closeConnection(conn, 'reused', atOf(s), out);
       conn.id = this.nextId++;
       conn.dirs.clear();
       d = undefined;
@@ -230,7 +235,7 @@ export class TcpReassembler {
         }
         if (s.syn || hasData || s.fin) {
           d.started = true;
-          out.push({ kind: 'start', stream: d.stream, midstream: !s.syn, ...at });
+          out.push({ kind: 'start', stream: d.stream, midstream: !s.syn, frame: s.frame, tsSec: s.tsSec, tsNsec: s.tsNsec });
         }
       }
       if (d.started && !s.rst && (hasData || s.fin)) {
@@ -240,6 +245,7 @@ export class TcpReassembler {
     }
     if (s.rst) {
       // the connection is aborted: both directions give what they hold and close
+      const at = atOf(s);
       for (const dir of conn.dirs.values()) if (!dir.closed) this.closeDirection(dir, 'rst', at, out);
     }
     this.evictIdle(s.tsSec, out);
@@ -248,7 +254,7 @@ export class TcpReassembler {
 
   /** End of capture: deliver what waits behind holes (as gaps), close every open direction. */
   flush(out: ReassemblyEvent[] = []): ReassemblyEvent[] {
-    for (const conn of this.conns.values()) this.closeConnection(conn, 'end', conn.last, out);
+    for (const conn of this.conns.values()) this.closeConnection(conn, 'end', lastAt(conn), out);
     this.conns.clear();
     this.lastConn = undefined;
     this.idleHead = undefined;
@@ -349,7 +355,7 @@ export class TcpReassembler {
       this.conns.delete(key);
       if (conn === this.idleHead) this.idleHead = undefined;
       this.stats.evicted++;
-      this.closeConnection(conn, 'evicted', conn.last, out);
+      this.closeConnection(conn, 'evicted', lastAt(conn), out);
     }
   }
 
@@ -372,7 +378,7 @@ export class TcpReassembler {
       }
       this.conns.delete(key);
       this.stats.evicted++;
-      this.closeConnection(conn, 'idle', conn.last, out);
+      this.closeConnection(conn, 'idle', lastAt(conn), out);
     }
   }
 }
