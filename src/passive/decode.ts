@@ -98,6 +98,12 @@ export interface MessageDecoderOptions {
   requestAuth?: boolean;
   /** List the commands an SMB1 AndX chain carries after the first (`andx`; default true; host results never read it). */
   andxChain?: boolean;
+  /**
+   * Decode the server's security blobs (negotiate and SESSION_SETUP answers) only when `auth` is
+   * first read (default false: at once). Host results read one or two per host; a lazy `auth` is
+   * an enumerable getter, `undefined` where an eager one would be absent.
+   */
+  lazyAuth?: boolean;
 }
 
 /** Decodes application messages into protocol messages; keeps per-connection state to name SMB1 dialects. */
@@ -105,10 +111,12 @@ export class MessageDecoder {
   private readonly offered = new Map<string, readonly string[]>();
   private readonly requestAuth: boolean;
   private readonly andx: boolean;
+  private readonly lazy: boolean;
 
   constructor(opts: MessageDecoderOptions = {}) {
     this.requestAuth = opts.requestAuth ?? true;
     this.andx = opts.andxChain ?? true;
+    this.lazy = opts.lazyAuth ?? false;
   }
 
   /** Decode one application message; returns zero or more decoded messages (SMB2 compounds give several). */
@@ -190,6 +198,9 @@ export class MessageDecoder {
     if (kind === 'smb2' || kind === 'transform' || kind === 'compression') {
       try {
         return decodeSmb2Messages(payload).map((message) => {
+          if (this.lazy && (message.kind === 'negotiate-response' || message.kind === 'session-setup-response')) {
+            return withLazyAuth({ kind: 'smb2', meta, message } as DecodedMessage, message.body.securityBuffer);
+          }
           if (message.kind === 'negotiate-response' || (message.kind === 'session-setup-request' && this.requestAuth) || message.kind === 'session-setup-response') {
             const auth = authOf(message.body.securityBuffer);
             return auth ? { kind: 'smb2', meta, message, auth } : { kind: 'smb2', meta, message };
@@ -218,6 +229,7 @@ export class MessageDecoder {
         const offered = this.offered.get(key);
         this.offered.delete(key);
         const message = decodeSmb1NegotiateResponse(payload, 0, payload.length, offered);
+        if (this.lazy) return withLazyAuth({ command: 'negotiate-response', message } as Smb1Body, message.form === 'nt' ? message.securityBlob : undefined);
         const blob = message.form === 'nt' && message.securityBlob ? authOf(message.securityBlob) : undefined;
         body = blob ? { command: 'negotiate-response', message, auth: blob } : { command: 'negotiate-response', message };
       }
@@ -228,6 +240,7 @@ export class MessageDecoder {
         body = auth ? { command: 'session-setup-request', message, auth } : { command: 'session-setup-request', message };
       } else {
         const message = smb1SessionSetupResponse.decode(payload);
+        if (this.lazy) return withLazyAuth({ command: 'session-setup-response', message } as Smb1Body, message.form === 'extended' ? message.securityBlob : undefined);
         const auth = message.form === 'extended' ? authOf(message.securityBlob) : undefined;
         body = auth ? { command: 'session-setup-response', message, auth } : { command: 'session-setup-response', message };
       }
@@ -248,6 +261,25 @@ function andxChain(payload: Uint8Array): number[] | undefined {
     if (e instanceof DecodeError) return undefined;
     throw e;
   }
+}
+
+/** `o.auth` becomes a getter decoding `buf` on first read (then kept). */
+function withLazyAuth<T extends object>(o: T, buf: Uint8Array | undefined): T {
+  let done = false;
+  let auth: AuthInfo | undefined;
+  Object.defineProperty(o, 'auth', {
+    enumerable: true,
+    configurable: true,
+    get(): AuthInfo | undefined {
+      if (!done) {
+        auth = authOf(buf);
+        done = true;
+        buf = undefined;
+      }
+      return auth;
+    },
+  });
+  return o;
 }
 
 /** Decode a security buffer; an empty one is no information, a malformed one is reported inside. */
