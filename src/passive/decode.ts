@@ -217,9 +217,9 @@ export class MessageDecoder {
   }
 
   private decodeSmb1Body(meta: MessageMeta, header: Smb1Header, payload: Uint8Array): Smb1Body {
-    const key = `${meta.connection ?? `${meta.src.ip}:${meta.src.port}-${meta.dst.ip}:${meta.dst.port}`}:${header.mid}:${header.pidLow}`;
     let body: Smb1Body;
     if (header.command === Smb1Command.NEGOTIATE) {
+      const key = `${meta.connection ?? `${meta.src.ip}:${meta.src.port}-${meta.dst.ip}:${meta.dst.port}`}:${header.mid}:${header.pidLow}`;
       if (!header.isReply) {
         const message = smb1NegotiateRequest.decode(payload);
         if (this.offered.size >= MAX_PENDING_NEGOTIATES) this.offered.delete(this.offered.keys().next().value!);
