@@ -204,7 +204,10 @@ export async function analyzeCapture(source: CaptureSource, opts: AnalyzeOptions
   };
   try {
     // records a chunk at a time: an await per record would cost more than decoding most of them
-    for await (const batch of readCaptureBatches(source, opts)) {
+    // host-only: nothing a record's bytes are in outlives its batch (the framer and the
+    // reassembler copy what a flow keeps; pairing keeps plain fields), so one read buffer serves
+    const events = opts.events ?? opts.onEvent !== undefined;
+    for await (const batch of readCaptureBatches(source, events ? opts : { ...opts, reuseBuffer: true })) {
       for (const rec of batch) {
         a.stats.frames = rec.frame;
         a.stats.bytes = rec.fileOffset + rec.capturedLength;

@@ -154,6 +154,20 @@ export class CaptureReader {
     return this.avail;
   }
 
+  /**
+   * Drop the references to the bytes pushed but not yet consumed and return how many there are:
+   * they are the last ones pushed, and the caller pushes them again (moved, in a buffer it reuses).
+   * The file offset and the state are kept.
+   */
+  unbuffer(): number {
+    const n = this.avail;
+    this.chunks = [];
+    this.cpos = 0;
+    this.avail = 0;
+    this.b = EMPTY;
+    return n;
+  }
+
   /** Make `n` contiguous bytes available at this.b[this.o]; false if fewer than `n` are buffered. */
   private need(n: number): boolean {
     if (this.avail < n) return false;
