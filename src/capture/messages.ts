@@ -5,7 +5,7 @@ import { ipv4ToString } from '../codec/net/ip.js';
 import { LinkType } from '../codec/net/link.js';
 import { TCP_FLAG } from '../codec/net/transport.js';
 import { DecodeError } from '../errors.js';
-import { readCaptureBatches, type CaptureSource, type ReadCaptureOptions } from '../pcap/file.js';
+import { readCaptureChunks, type CaptureSource, type ReadCaptureOptions } from '../pcap/file.js';
 import { TcpReassembler, type Endpoint, type GapReason, type ReassemblyEvent, type StreamRef, type TcpReassemblyOptions, type TcpSegment } from './tcp-reassembly.js';
 
 const EMPTY = new Uint8Array(0);
@@ -775,8 +775,8 @@ export async function* captureMessages(
   let last = { frame: 0, tsSec: 0, tsNsec: 0 };
   let failure: DecodeError | undefined;
   try {
-    for await (const batch of readCaptureBatches(source, opts)) {
-      for (const rec of batch) {
+    for await (const reader of readCaptureChunks(source, opts)) {
+      for (let rec = reader.next(); rec !== undefined; rec = reader.next()) {
         last = rec;
         out.length = 0;
         dec.push(rec, out);

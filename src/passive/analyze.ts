@@ -5,7 +5,7 @@
  * `PassiveAnalyzer` is the synchronous core (tests feed it messages directly).
  */
 import { CaptureDecoder, type AppMessage, type CaptureDecoderOptions, type Endpoint } from '../capture/messages.js';
-import { readCaptureBatches, type CaptureSource, type ReadCaptureOptions } from '../pcap/file.js';
+import { readCaptureChunks, type CaptureSource, type ReadCaptureOptions } from '../pcap/file.js';
 import { DecodeError } from '../errors.js';
 import type { HostResult } from '../scan/result.js';
 import { MessageDecoder } from './decode.js';
@@ -203,12 +203,12 @@ export async function analyzeCapture(source: CaptureSource, opts: AnalyzeOptions
     evs.length = 0;
   };
   try {
-    // records a chunk at a time: an await per record would cost more than decoding most of them
-    // host-only: nothing a record's bytes are in outlives its batch (the framer and the
+    // records pulled a chunk at a time: an await per record would cost more than decoding most
+    // of them. Host-only: nothing a record's bytes are in outlives its chunk (the framer and the
     // reassembler copy what a flow keeps; pairing keeps plain fields), so one read buffer serves
     const events = opts.events ?? opts.onEvent !== undefined;
-    for await (const batch of readCaptureBatches(source, events ? opts : { ...opts, reuseBuffer: true })) {
-      for (const rec of batch) {
+    for await (const reader of readCaptureChunks(source, events ? opts : { ...opts, reuseBuffer: true })) {
+      for (let rec = reader.next(); rec !== undefined; rec = reader.next()) {
         a.stats.frames = rec.frame;
         a.stats.bytes = rec.fileOffset + rec.capturedLength;
         apps.length = 0;

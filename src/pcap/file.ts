@@ -51,12 +51,16 @@ export async function* readCapture(source: CaptureSource, opts: ReadCaptureOptio
 }
 
 /**
- * The same records as {@link readCapture}, handed out as one array per chunk read: a caller that
- * processes records synchronously pays one await per chunk instead of one per record.
+ * The reader after each chunk read: the caller pulls the records with `reader.next()` until it
+ * returns undefined (it throws DecodeError on a damaged record) before asking for the next chunk;
+ * the end of input is checked (`end()`) when the chunks run out. Records pulled one at a time die
+ * young: a batch array of a whole chunk's records would outlive a few young-generation GCs and be
+ * promoted, records and views with it (hundreds of MB on a large capture).
+ * With `reuseBuffer` (a file path only), records and their views are valid only until then.
  */
-export async function* readCaptureBatches(source: CaptureSource, opts: ReadCaptureOptions = {}): AsyncGenerator<CaptureRecord[], void, undefined> {
+export async function* readCaptureChunks(source: CaptureSource, opts: ReadCaptureOptions = {}): AsyncGenerator<CaptureReader, void, undefined> {
   if (opts.reuseBuffer && typeof source === 'string' && source !== '-') {
-    yield* fileBatchesReused(source, opts.chunkSize ?? DEFAULT_CHUNK_SIZE, opts.signal);
+    yield* fileChunksReused(source, opts.chunkSize ?? DEFAULT_CHUNK_SIZE, opts.signal);
     return;
   }
   const reader = new CaptureReader();
@@ -67,6 +71,17 @@ export async function* readCaptureBatches(source: CaptureSource, opts: ReadCaptu
     // plain Uint8Array views, not Buffers: cheaper subarrays, and slice() copies (a Buffer's is a
     // view, which would let a flow's kept bytes pin the whole chunk)
     reader.push(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    yield reader;
+  }
+  reader.end();
+}
+
+/**
+ * The same records as {@link readCapture}, handed out as one array per chunk read: a caller that
+ * processes records synchronously pays one await per chunk instead of one per record.
+ */
+export async function* readCaptureBatches(source: CaptureSource, opts: ReadCaptureOptions = {}): AsyncGenerator<CaptureRecord[], void, undefined> {
+  for await (const reader of readCaptureChunks(source, opts)) {
     const batch: CaptureRecord[] = [];
     // a damaged record ends the capture: the records before it still go out, then the error
     try {
@@ -77,15 +92,14 @@ export async function* readCaptureBatches(source: CaptureSource, opts: ReadCaptu
     }
     if (batch.length > 0) yield batch;
   }
-  reader.end();
 }
 
 /**
- * readCaptureBatches over a file read into one reused buffer: the unconsumed tail of a chunk (a
+ * readCaptureChunks over a file read into one reused buffer: the unconsumed tail of a chunk (a
  * partial record) moves to the front and the next read fills the rest, so a 1 MiB chunk is not
  * allocated per read and left for the GC (a fresh one per read costs tens of MB of RSS).
  */
-async function* fileBatchesReused(path: string, chunkSize: number, signal: AbortSignal | undefined): AsyncGenerator<CaptureRecord[], void, undefined> {
+async function* fileChunksReused(path: string, chunkSize: number, signal: AbortSignal | undefined): AsyncGenerator<CaptureReader, void, undefined> {
   const fh = await open(path, 'r');
   try {
     const reader = new CaptureReader();
@@ -106,14 +120,7 @@ async function* fileBatchesReused(path: string, chunkSize: number, signal: Abort
       total = pending + bytesRead;
       if (total > 0) reader.push(buf.subarray(0, total));
       if (bytesRead === 0) break;
-      const batch: CaptureRecord[] = [];
-      try {
-        for (let rec = reader.next(); rec !== undefined; rec = reader.next()) batch.push(rec);
-      } catch (e) {
-        if (batch.length > 0) yield batch;
-        throw e;
-      }
-      if (batch.length > 0) yield batch;
+      yield reader;
     }
     reader.end();
   } finally {
