@@ -101,7 +101,8 @@ export interface MessageDecoderOptions {
   /**
    * Decode the server's security blobs (negotiate and SESSION_SETUP answers) only when `auth` is
    * first read (default false: at once). Host results read one or two per host; a lazy `auth` is
-   * an enumerable getter, `undefined` where an eager one would be absent.
+   * a getter of the message's (or SMB1 body's) class, not an own property: read it, do not spread
+   * or serialise such a message; `undefined` where an eager one would be absent.
    */
   lazyAuth?: boolean;
 }
@@ -199,7 +200,7 @@ export class MessageDecoder {
       try {
         return decodeSmb2Messages(payload).map((message) => {
           if (this.lazy && (message.kind === 'negotiate-response' || message.kind === 'session-setup-response')) {
-            return withLazyAuth({ kind: 'smb2', meta, message } as DecodedMessage, message.body.securityBuffer);
+            return new LazySmb2(meta, message, message.body.securityBuffer) as unknown as DecodedMessage;
           }
           if (message.kind === 'negotiate-response' || (message.kind === 'session-setup-request' && this.requestAuth) || message.kind === 'session-setup-response') {
             const auth = authOf(message.body.securityBuffer);
@@ -229,7 +230,7 @@ export class MessageDecoder {
         const offered = this.offered.get(key);
         this.offered.delete(key);
         const message = decodeSmb1NegotiateResponse(payload, 0, payload.length, offered);
-        if (this.lazy) return withLazyAuth({ command: 'negotiate-response', message } as Smb1Body, message.form === 'nt' ? message.securityBlob : undefined);
+        if (this.lazy) return new LazySmb1Body('negotiate-response', message, message.form === 'nt' ? message.securityBlob : undefined) as unknown as Smb1Body;
         const blob = message.form === 'nt' && message.securityBlob ? authOf(message.securityBlob) : undefined;
         body = blob ? { command: 'negotiate-response', message, auth: blob } : { command: 'negotiate-response', message };
       }
@@ -240,7 +241,7 @@ export class MessageDecoder {
         body = auth ? { command: 'session-setup-request', message, auth } : { command: 'session-setup-request', message };
       } else {
         const message = smb1SessionSetupResponse.decode(payload);
-        if (this.lazy) return withLazyAuth({ command: 'session-setup-response', message } as Smb1Body, message.form === 'extended' ? message.securityBlob : undefined);
+        if (this.lazy) return new LazySmb1Body('session-setup-response', message, message.form === 'extended' ? message.securityBlob : undefined) as unknown as Smb1Body;
         const auth = message.form === 'extended' ? authOf(message.securityBlob) : undefined;
         body = auth ? { command: 'session-setup-response', message, auth } : { command: 'session-setup-response', message };
       }
@@ -263,23 +264,41 @@ function andxChain(payload: Uint8Array): number[] | undefined {
   }
 }
 
-/** `o.auth` becomes a getter decoding `buf` on first read (then kept). */
-function withLazyAuth<T extends object>(o: T, buf: Uint8Array | undefined): T {
-  let done = false;
-  let auth: AuthInfo | undefined;
-  Object.defineProperty(o, 'auth', {
-    enumerable: true,
-    configurable: true,
-    get(): AuthInfo | undefined {
-      if (!done) {
-        auth = authOf(buf);
-        done = true;
-        buf = undefined;
-      }
-      return auth;
-    },
-  });
-  return o;
+/**
+ * A lazy `auth`: decoded from the buffer on first read (then kept). A class with the getter on
+ * its prototype: a getter defined per object (defineProperty) made each message a dictionary-mode
+ * object with its own closure, slow to read and the largest allocation of host-only analysis.
+ */
+class LazyAuth {
+  private authBuf: Uint8Array | undefined;
+  private authDone = false;
+  private authValue: AuthInfo | undefined = undefined;
+
+  constructor(buf: Uint8Array | undefined) {
+    this.authBuf = buf;
+  }
+
+  get auth(): AuthInfo | undefined {
+    if (!this.authDone) {
+      this.authValue = authOf(this.authBuf);
+      this.authDone = true;
+      this.authBuf = undefined;
+    }
+    return this.authValue;
+  }
+}
+
+class LazySmb2 extends LazyAuth {
+  readonly kind = 'smb2';
+  constructor(readonly meta: MessageMeta, readonly message: Smb2Message, buf: Uint8Array | undefined) {
+    super(buf);
+  }
+}
+
+class LazySmb1Body extends LazyAuth {
+  constructor(readonly command: 'negotiate-response' | 'session-setup-response', readonly message: Smb1NegotiateResponse | Smb1SessionSetupResponse, buf: Uint8Array | undefined) {
+    super(buf);
+  }
 }
 
 /** Decode a security buffer; an empty one is no information, a malformed one is reported inside. */
