@@ -125,9 +125,9 @@ export class PassiveAnalyzer {
     // without events, each side keeps only the fields host results read
     this.pairer = new Pairer({ ...(opts.maxPending !== undefined ? { maxPending: opts.maxPending } : {}), fields: this.events ? 'full' : 'hosts' });
     this.hosts = new HostBuilder({ ...(opts.capture !== undefined ? { capture: opts.capture } : {}), ...(opts.maxHosts !== undefined ? { maxHosts: opts.maxHosts } : {}) });
-    // the client's NTLMSSP messages only show in events; AndX chains only in --messages; host
-    // results read the server's security blobs once or twice per host
-    this.decoder = new MessageDecoder({ requestAuth: this.events, andxChain: false, lazyAuth: !this.events });
+    // the client's NTLMSSP messages and SESSION_SETUP requests only show in events; AndX chains
+    // only in --messages; host results read the server's security blobs once or twice per host
+    this.decoder = new MessageDecoder({ requestAuth: this.events, andxChain: false, lazyAuth: !this.events, smb1SessionSetupRequests: this.events });
   }
 
   /** One application message; returns the events it completes (empty unless `events`). */

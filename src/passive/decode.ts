@@ -99,6 +99,11 @@ export interface MessageDecoderOptions {
   /** List the commands an SMB1 AndX chain carries after the first (`andx`; default true; host results never read it). */
   andxChain?: boolean;
   /**
+   * Decode the body of SMB1 SESSION_SETUP_ANDX requests (default true). Host results never read
+   * it (the client's native OS, account and blob): with false the body is `{ command: 'other' }`.
+   */
+  smb1SessionSetupRequests?: boolean;
+  /**
    * Decode the server's security blobs (negotiate and SESSION_SETUP answers) only when `auth` is
    * first read (default false: at once). Host results read one or two per host; a lazy `auth` is
    * a getter of the message's (or SMB1 body's) class, not an own property: read it, do not spread
@@ -113,11 +118,13 @@ export class MessageDecoder {
   private readonly requestAuth: boolean;
   private readonly andx: boolean;
   private readonly lazy: boolean;
+  private readonly setupRequests: boolean;
 
   constructor(opts: MessageDecoderOptions = {}) {
     this.requestAuth = opts.requestAuth ?? true;
     this.andx = opts.andxChain ?? true;
     this.lazy = opts.lazyAuth ?? false;
+    this.setupRequests = opts.smb1SessionSetupRequests ?? true;
   }
 
   /** Decode one application message; returns zero or more decoded messages (SMB2 compounds give several). */
@@ -236,6 +243,7 @@ export class MessageDecoder {
       }
     } else if (header.command === Smb1Command.SESSION_SETUP_ANDX) {
       if (!header.isReply) {
+        if (!this.setupRequests) return { command: 'other' };
         const message = smb1SessionSetupRequest.decode(payload);
         const auth = message.form === 'extended' && this.requestAuth ? authOf(message.securityBlob) : undefined;
         body = auth ? { command: 'session-setup-request', message, auth } : { command: 'session-setup-request', message };
