@@ -1,9 +1,14 @@
 import { NBSS_MAX_LENGTH, NbssFramer, type NbssTransport } from '../codec/nbss.js';
 import { readCaptureBuffer, type CaptureRecord } from '../codec/pcap/capture-reader.js';
 import { decodeFrame, type DecodedFrame } from '../codec/net/frame.js';
+import { ipv4ToString } from '../codec/net/ip.js';
+import { LinkType } from '../codec/net/link.js';
+import { TCP_FLAG } from '../codec/net/transport.js';
 import { DecodeError } from '../errors.js';
-import { readCapture, type CaptureSource, type ReadCaptureOptions } from '../pcap/file.js';
-import { TcpReassembler, type Endpoint, type GapReason, type ReassemblyEvent, type TcpReassemblyOptions } from './tcp-reassembly.js';
+import { readCaptureChunks, type CaptureSource, type ReadCaptureOptions } from '../pcap/file.js';
+import { TcpReassembler, type Endpoint, type GapReason, type ReassemblyEvent, type StreamRef, type TcpReassemblyOptions, type TcpSegment } from './tcp-reassembly.js';
+
+const EMPTY = new Uint8Array(0);
 
 /**
  * Capture records → application messages: NBNS datagrams (UDP 137) as they are, NetBIOS session
@@ -160,6 +165,8 @@ interface ChunkMark extends At {
   end: number;
   /** The bytes pushed (kept to search them again after a framing error). */
   data: Uint8Array;
+  /** `data` is a private copy (else a view of the capture, copied by detach). */
+  owned: boolean;
 }
 
 /**
@@ -256,7 +263,8 @@ interface FlowState {
 /** Capture records in, application messages out: UDP 137 datagrams as they are, TCP 139/445 reassembled and framed. */
 export class CaptureDecoder {
   private readonly tcp: TcpReassembler;
-  private readonly flows = new Map<string, FlowState>();
+  /** By the reassembler's stream object: one per direction of a connection, stable while it lives. */
+  private readonly flows = new Map<StreamRef, FlowState>();
   private readonly nbnsPorts: Set<number>;
   private readonly nbssPorts: Set<number>;
   private readonly directPorts: Set<number>;
@@ -269,7 +277,15 @@ export class CaptureDecoder {
     records: 0, transport: 0, nbns: 0, nbss: 0, gaps: 0, streamErrors: 0, frameErrors: 0, fragments: 0, resyncs: 0, resyncSkipped: 0,
   };
   /** Last record seen (for events at flush time). */
-  private last = { frame: 0, tsSec: 0, tsNsec: 0 };
+  private lastFrame = 0;
+  private lastTsSec = 0;
+  private lastTsNsec = 0;
+  /** Address strings by IPv4 address: one string per host instead of two per frame. */
+  private readonly v4 = new Map<number, string>();
+  /** One segment object, refilled per frame (the reassembler keeps none of it). */
+  private readonly seg: TcpSegment = {
+    src: '', srcPort: 0, dst: '', dstPort: 0, seq: 0, syn: false, fin: false, rst: false, payload: new Uint8Array(0), missing: 0, frame: 0, tsSec: 0, tsNsec: 0,
+  };
 
   constructor(opts: CaptureDecoderOptions = {}) {
     this.tcp = new TcpReassembler(opts.reassembly);
@@ -283,7 +299,10 @@ export class CaptureDecoder {
   /** Decode one record; messages are appended to `out` (returned). */
   push(rec: CaptureRecord, out: AppMessage[] = []): AppMessage[] {
     this.stats.records++;
-    this.last = { frame: rec.frame, tsSec: rec.tsSec, tsNsec: rec.tsNsec };
+    this.lastFrame = rec.frame;
+    this.lastTsSec = rec.tsSec;
+    this.lastTsNsec = rec.tsNsec;
+    if (rec.linkType === LinkType.ETHERNET && this.fastIpv4(rec, out)) return out;
     let f: DecodedFrame | null;
     try {
       f = decodeFrame(rec.linkType, rec.data);
@@ -321,28 +340,96 @@ export class CaptureDecoder {
       this.stats.fragments++;
       return out;
     }
+    this.segment(rec, f.src, f.srcPort, f.dst, f.dstPort, f.tcp.seq, f.tcp.flagBits, f.payload, f.payloadLength - f.payload.length, out);
+    return out;
+  }
+
+  private segment(rec: CaptureRecord, src: string, srcPort: number, dst: string, dstPort: number, seq: number, flagBits: number, payload: Uint8Array, missing: number, out: AppMessage[]): void {
+    const s = this.seg;
+    s.src = src;
+    s.srcPort = srcPort;
+    s.dst = dst;
+    s.dstPort = dstPort;
+    s.seq = seq;
+    s.syn = (flagBits & TCP_FLAG.SYN) !== 0;
+    s.fin = (flagBits & TCP_FLAG.FIN) !== 0;
+    s.rst = (flagBits & TCP_FLAG.RST) !== 0;
+    s.payload = payload;
+    s.missing = missing;
+    s.frame = rec.frame;
+    s.tsSec = rec.tsSec;
+    s.tsNsec = rec.tsNsec;
     const events = this.events;
     events.length = 0;
-    this.tcp.push(
-      {
-        src: f.src,
-        srcPort: f.srcPort,
-        dst: f.dst,
-        dstPort: f.dstPort,
-        seq: f.tcp.seq,
-        syn: f.tcp.flags.syn,
-        fin: f.tcp.flags.fin,
-        rst: f.tcp.flags.rst,
-        payload: f.payload,
-        missing: f.payloadLength - f.payload.length,
+    this.tcp.push(s, events);
+    s.payload = EMPTY;
+    for (const ev of events) this.onStreamEvent(ev, out);
+  }
+
+  private ipv4(d: Uint8Array, at: number): string {
+    const k = ((d[at]! << 24) | (d[at + 1]! << 16) | (d[at + 2]! << 8) | d[at + 3]!) >>> 0;
+    let s = this.v4.get(k);
+    if (s === undefined) {
+      if (this.v4.size >= 65536) this.v4.clear();
+      s = ipv4ToString(d, at);
+      this.v4.set(k, s);
+    }
+    return s;
+  }
+
+  /**
+   * The common frame, Ethernet + IPv4 (20-byte header, whole, not a fragment) + TCP or UDP, read in
+   * place: ports are checked before any address string or object is made. Returns false for
+   * anything else (decodeFrame then takes it, with the same result for what this accepts).
+   */
+  private fastIpv4(rec: CaptureRecord, out: AppMessage[]): boolean {
+    const d = rec.data;
+    const len = d.length;
+    if (len < 54 || d[12] !== 0x08 || d[13] !== 0x00 || d[14] !== 0x45) return false;
+    let total = (d[16]! << 8) | d[17]!;
+    if (total === 0) total = len - 14;
+    if (total < 20 || total > len - 14) return false;
+    if (((d[20]! << 8) | d[21]!) & 0x3fff) return false; // MF or a fragment offset
+    const proto = d[23]!;
+    const o = 34;
+    const end = 14 + total;
+    const srcPort = (d[o]! << 8) | d[o + 1]!;
+    const dstPort = (d[o + 2]! << 8) | d[o + 3]!;
+    if (proto === 6) {
+      if (end - o < 20) return false;
+      const hl = (d[o + 12]! >> 4) * 4;
+      if (hl < 20 || hl > end - o) return false;
+      this.stats.transport++;
+      if (!this.isServerPort(srcPort) && !this.isServerPort(dstPort)) return true;
+      const seq = ((d[o + 4]! << 24) | (d[o + 5]! << 16) | (d[o + 6]! << 8) | d[o + 7]!) >>> 0;
+      const flagBits = ((d[o + 12]! & 0x0f) << 8) | d[o + 13]!;
+      this.segment(rec, this.ipv4(d, 26), srcPort, this.ipv4(d, 30), dstPort, seq, flagBits, d.subarray(o + hl, end), 0, out);
+      return true;
+    }
+    if (proto === 17) {
+      if (end - o < 8) return false;
+      const ulen = (d[o + 4]! << 8) | d[o + 5]!;
+      if (ulen !== 0 && (ulen < 8 || ulen > end - o)) return false;
+      this.stats.transport++;
+      if (!this.nbnsPorts.has(srcPort) && !this.nbnsPorts.has(dstPort)) return true;
+      const stop = ulen === 0 ? end : o + ulen;
+      const payloadLength = ulen === 0 ? end - o - 8 : ulen - 8;
+      this.stats.nbns++;
+      out.push({
+        kind: 'nbns',
         frame: rec.frame,
         tsSec: rec.tsSec,
         tsNsec: rec.tsNsec,
-      },
-      events,
-    );
-    for (const ev of events) this.onStreamEvent(ev, out);
-    return out;
+        src: this.ipv4(d, 26),
+        srcPort,
+        dst: this.ipv4(d, 30),
+        dstPort,
+        data: d.subarray(o + 8, stop),
+        truncated: stop - (o + 8) < payloadLength,
+      });
+      return true;
+    }
+    return false;
   }
 
   /** End of capture: flush reassembly (holes become gaps), report streams closed inside a message. */
@@ -351,7 +438,8 @@ export class CaptureDecoder {
     events.length = 0;
     this.tcp.flush(events);
     for (const ev of events) this.onStreamEvent(ev, out);
-    for (const [key, st] of this.flows) this.closeFlow(key, st, this.last, out);
+    const last: At = { frame: this.lastFrame, tsSec: this.lastTsSec, tsNsec: this.lastTsNsec };
+    for (const [key, st] of this.flows) this.closeFlow(key, st, last, out);
     return out;
   }
 
@@ -377,7 +465,7 @@ export class CaptureDecoder {
   }
 
   private onStreamEvent(ev: ReassemblyEvent, out: AppMessage[]): void {
-    const key = `${ev.stream.connection}/${ev.stream.key}`;
+    const key = ev.stream;
     let st = this.flows.get(key);
     if (!st) {
       if (ev.kind === 'close') return;
@@ -410,7 +498,7 @@ export class CaptureDecoder {
     }
   }
 
-  private closeFlow(key: string, st: FlowState, at: At, out: AppMessage[]): void {
+  private closeFlow(key: StreamRef, st: FlowState, at: At, out: AppMessage[]): void {
     this.flows.delete(key);
     const h = st.hunt;
     if (h) {
@@ -432,7 +520,21 @@ export class CaptureDecoder {
   private onData(st: FlowState, ev: Extract<ReassemblyEvent, { kind: 'data' }>, out: AppMessage[]): void {
     // a framing error queues the bytes the framer held, to be searched again: each pass starts
     // past the failed header, so this ends
-    const queue: Chunk[] = [{ data: ev.data, offset: ev.offset, frame: ev.frame, tsSec: ev.tsSec, tsNsec: ev.tsNsec, owned: false }];
+    const first: Chunk = { data: ev.data, offset: ev.offset, frame: ev.frame, tsSec: ev.tsSec, tsNsec: ev.tsNsec, owned: false };
+    let queue: Chunk[];
+    if (!st.hunt) {
+      // the usual case, in sync: frame the chunk; a queue only after a framing error
+      if (!st.framer) this.startFramer(st, first.offset);
+      this.pushChunk(st, first);
+      const replay = this.drain(st, out);
+      if (!replay) {
+        this.detach(st);
+        return;
+      }
+      queue = replay;
+    } else {
+      queue = [first];
+    }
     for (let q = 0; q < queue.length; q++) {
       const c = queue[q]!;
       if (st.hunt) {
@@ -447,6 +549,7 @@ export class CaptureDecoder {
       }
       const replay = this.drain(st, out);
       if (replay) queue.push(...replay);
+      else this.detach(st);
     }
   }
 
@@ -459,11 +562,23 @@ export class CaptureDecoder {
 
   private pushChunk(st: FlowState, c: Chunk): void {
     if (c.data.length === 0) return;
-    // copied: the framer keeps what it holds, and a view would pin the whole capture chunk
-    const data = c.owned ? c.data : c.data.slice();
-    st.marks.push({ start: st.pushed, end: st.pushed + data.length, frame: c.frame, tsSec: c.tsSec, tsNsec: c.tsNsec, data });
+    // a view for now: detach() copies what is still held once the complete messages are out
+    const data = c.data;
+    st.marks.push({ start: st.pushed, end: st.pushed + data.length, frame: c.frame, tsSec: c.tsSec, tsNsec: c.tsNsec, data, owned: c.owned });
     st.pushed += data.length;
     st.framer!.push(data);
+  }
+
+  /** Copy what the flow still holds after framing: a view would pin the whole capture chunk. */
+  private detach(st: FlowState): void {
+    st.framer?.detach();
+    for (const mk of st.marks) {
+      if (mk.owned) continue;
+      const copy = new Uint8Array(mk.data.length);
+      copy.set(mk.data);
+      mk.data = copy;
+      mk.owned = true;
+    }
   }
 
   /**
@@ -561,7 +676,7 @@ export class CaptureDecoder {
         for (const mk of st.marks) {
           if (mk.end <= bad) continue;
           const from = Math.max(0, bad - mk.start);
-          replay.push({ data: mk.data.subarray(from), offset: st.base + mk.start + from, frame: mk.frame, tsSec: mk.tsSec, tsNsec: mk.tsNsec, owned: true });
+          replay.push({ data: mk.data.subarray(from), offset: st.base + mk.start + from, frame: mk.frame, tsSec: mk.tsSec, tsNsec: mk.tsNsec, owned: mk.owned });
         }
         st.hunt = newHunt(st.base + bad);
         st.framer = undefined;
@@ -660,11 +775,13 @@ export async function* captureMessages(
   let last = { frame: 0, tsSec: 0, tsNsec: 0 };
   let failure: DecodeError | undefined;
   try {
-    for await (const rec of readCapture(source, opts)) {
-      last = rec;
-      out.length = 0;
-      dec.push(rec, out);
-      yield* out;
+    for await (const reader of readCaptureChunks(source, opts)) {
+      for (let rec = reader.next(); rec !== undefined; rec = reader.next()) {
+        last = rec;
+        out.length = 0;
+        dec.push(rec, out);
+        yield* out;
+      }
     }
   } catch (e) {
     if (!(e instanceof DecodeError)) throw e;

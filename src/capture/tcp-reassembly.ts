@@ -113,13 +113,26 @@ interface Connection {
   id: number;
   dirs: Map<string, Direction>;
   lastTsSec: number;
-  last: At;
+  /** Frame and time of the last segment (lastTsSec is its second). */
+  lastFrame: number;
+  lastTsNsec: number;
+  /** Key in the connection map, the endpoints it was made from and both direction keys. */
+  key: string;
+  src: string;
+  srcPort: number;
+  dst: string;
+  dstPort: number;
+  forward: string;
+  backward: string;
 }
 
 /** Signed distance a - b in 32-bit sequence space. */
 export function seqDiff(a: number, b: number): number {
   return (a - b) | 0;
 }
+
+const atOf = (s: TcpSegment): At => ({ frame: s.frame, tsSec: s.tsSec, tsNsec: s.tsNsec });
+const lastAt = (c: Connection): At => ({ frame: c.lastFrame, tsSec: c.lastTsSec, tsNsec: c.lastTsNsec });
 
 function endpointKey(ip: string, port: number): string {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
@@ -132,6 +145,11 @@ export class TcpReassembler {
   private readonly idle: number;
   private readonly conns = new Map<string, Connection>();
   private nextId = 1;
+  /** Connection of the last segment (the most recently used one while it is still in the map). */
+  private lastConn: Connection | undefined;
+  /** The map's head when it was last found not idle at capture second `idleNow` (undefined: look again). */
+  private idleHead: Connection | undefined;
+  private idleNow = 0;
   readonly stats: TcpReassemblyStats = { segments: 0, duplicates: 0, afterClose: 0, gaps: 0, evicted: 0 };
 
   constructor(opts: TcpReassemblyOptions = {}) {
@@ -149,30 +167,45 @@ export class TcpReassembler {
   /** Feed one segment; events are appended to `out` (returned). */
   push(s: TcpSegment, out: ReassemblyEvent[] = []): ReassemblyEvent[] {
     this.stats.segments++;
-    const a = endpointKey(s.src, s.srcPort);
-    const b = endpointKey(s.dst, s.dstPort);
-    const ckey = a < b ? `${a}|${b}` : `${b}|${a}`;
-    const at: At = { frame: s.frame, tsSec: s.tsSec, tsNsec: s.tsNsec };
     const hasData = s.payload.length > 0 || (s.missing ?? 0) > 0;
-    let conn = this.conns.get(ckey);
-    if (conn) {
-      // move to the most recently used end
-      this.conns.delete(ckey);
-      this.conns.set(ckey, conn);
+    // consecutive segments mostly belong to the connection of the one before: then no keys are
+    // built and the LRU order stays as it is (that connection is already the most recent)
+    const lc = this.lastConn;
+    let conn: Connection | undefined;
+    let dkey: string;
+    if (lc !== undefined && this.conns.get(lc.key) === lc && lc.srcPort === s.srcPort && lc.dstPort === s.dstPort && lc.src === s.src && lc.dst === s.dst) {
+      conn = lc;
+      dkey = lc.forward;
+    } else if (lc !== undefined && this.conns.get(lc.key) === lc && lc.srcPort === s.dstPort && lc.dstPort === s.srcPort && lc.src === s.dst && lc.dst === s.src) {
+      conn = lc;
+      dkey = lc.backward;
     } else {
-      // a bare ACK or RST of an unknown connection creates nothing
-      if (!s.syn && !s.fin && !hasData) return out;
-      conn = { id: this.nextId++, dirs: new Map(), lastTsSec: s.tsSec, last: at };
-      this.conns.set(ckey, conn);
-      this.evictOverflow(out);
+      const a = endpointKey(s.src, s.srcPort);
+      const b = endpointKey(s.dst, s.dstPort);
+      const ckey = a < b ? `${a}|${b}` : `${b}|${a}`;
+      dkey = `${a}>${b}`;
+      conn = this.conns.get(ckey);
+      if (conn) {
+        // move to the most recently used end
+        if (conn === this.idleHead) this.idleHead = undefined;
+        this.conns.delete(ckey);
+        this.conns.set(ckey, conn);
+      } else {
+        // a bare ACK or RST of an unknown connection creates nothing
+        if (!s.syn && !s.fin && !hasData) return out;
+        conn = { id: this.nextId++, dirs: new Map(), lastTsSec: s.tsSec, lastFrame: s.frame, lastTsNsec: s.tsNsec, key: ckey, src: s.src, srcPort: s.srcPort, dst: s.dst, dstPort: s.dstPort, forward: dkey, backward: `${b}>${a}` };
+        this.conns.set(ckey, conn);
+        this.evictOverflow(out);
+      }
+      this.lastConn = conn;
     }
     conn.lastTsSec = s.tsSec;
-    conn.last = at;
-    const dkey = `${a}>${b}`;
+    conn.lastFrame = s.frame;
+    conn.lastTsNsec = s.tsNsec;
     let d = conn.dirs.get(dkey);
     if (d && s.syn && d.synNext !== undefined && seqDiff((s.seq + 1) >>> 0, d.synNext) !== 0) {
       // a SYN with a new ISN on a known 4-tuple: the old connection is over
-      this.closeConnection(conn, 'reused', at, out);
+      this.closeConnection(conn, 'reused', atOf(s), out);
       conn.id = this.nextId++;
       conn.dirs.clear();
       d = undefined;
@@ -202,7 +235,7 @@ export class TcpReassembler {
         }
         if (s.syn || hasData || s.fin) {
           d.started = true;
-          out.push({ kind: 'start', stream: d.stream, midstream: !s.syn, ...at });
+          out.push({ kind: 'start', stream: d.stream, midstream: !s.syn, frame: s.frame, tsSec: s.tsSec, tsNsec: s.tsNsec });
         }
       }
       if (d.started && !s.rst && (hasData || s.fin)) {
@@ -212,6 +245,7 @@ export class TcpReassembler {
     }
     if (s.rst) {
       // the connection is aborted: both directions give what they hold and close
+      const at = atOf(s);
       for (const dir of conn.dirs.values()) if (!dir.closed) this.closeDirection(dir, 'rst', at, out);
     }
     this.evictIdle(s.tsSec, out);
@@ -220,8 +254,10 @@ export class TcpReassembler {
 
   /** End of capture: deliver what waits behind holes (as gaps), close every open direction. */
   flush(out: ReassemblyEvent[] = []): ReassemblyEvent[] {
-    for (const conn of this.conns.values()) this.closeConnection(conn, 'end', conn.last, out);
+    for (const conn of this.conns.values()) this.closeConnection(conn, 'end', lastAt(conn), out);
     this.conns.clear();
+    this.lastConn = undefined;
+    this.idleHead = undefined;
     return out;
   }
 
@@ -317,22 +353,32 @@ export class TcpReassembler {
     while (this.conns.size > this.maxConns) {
       const [key, conn] = this.conns.entries().next().value as [string, Connection];
       this.conns.delete(key);
+      if (conn === this.idleHead) this.idleHead = undefined;
       this.stats.evicted++;
-      this.closeConnection(conn, 'evicted', conn.last, out);
+      this.closeConnection(conn, 'evicted', lastAt(conn), out);
     }
   }
 
   private evictIdle(now: number, out: ReassemblyEvent[]): void {
     if (this.idle <= 0) return;
+    // the same head at the same second is still not idle: skip the look (once per segment otherwise)
+    if (this.idleHead !== undefined && now === this.idleNow) return;
     // the map is in order of last activity: only its head can be idle
     for (;;) {
       const head = this.conns.entries().next();
-      if (head.done) return;
+      if (head.done) {
+        this.idleHead = undefined;
+        return;
+      }
       const [key, conn] = head.value;
-      if (now - conn.lastTsSec <= this.idle) return;
+      if (now - conn.lastTsSec <= this.idle) {
+        this.idleHead = conn;
+        this.idleNow = now;
+        return;
+      }
       this.conns.delete(key);
       this.stats.evicted++;
-      this.closeConnection(conn, 'idle', conn.last, out);
+      this.closeConnection(conn, 'idle', lastAt(conn), out);
     }
   }
 }

@@ -10,10 +10,22 @@ export function hexOf(value: number, width: number): string {
   return `0x${(value >>> 0).toString(16).padStart(width, '0')}`;
 }
 
+/** value → first key that has it, per table: built once, so a lookup is no scan (hot in capture decoding). */
+const reverse = new WeakMap<NameTable, Map<number, string>>();
+
+function reverseOf(table: NameTable): Map<number, string> {
+  let m = reverse.get(table);
+  if (m === undefined) {
+    m = new Map();
+    for (const k in table) if (!m.has(table[k]!)) m.set(table[k]!, k);
+    reverse.set(table, m);
+  }
+  return m;
+}
+
 /** Name of `value` in `table` (the first key that has it), or undefined. */
 export function nameOf<T extends NameTable>(table: T, value: number): (keyof T & string) | undefined {
-  for (const k in table) if (table[k] === value) return k;
-  return undefined;
+  return reverseOf(table).get(value) as (keyof T & string) | undefined;
 }
 
 /** Name of `value` in `table`, else its hex with at least `width` digits. */
@@ -27,8 +39,28 @@ export function nameOrHex(table: NameTable, value: number, width: number): strin
  */
 export type UnknownBits = 'each' | 'combined' | 'drop';
 
-/** Names of the bits set in `value`, lowest bit first; unnamed bits as `unknown` says. */
+/** Results of bitNames per table, unknown-bits mode and value (flag words repeat: few distinct values). */
+const bitCache = new WeakMap<NameTable, Record<UnknownBits, Map<number, readonly string[]>>>();
+const BIT_CACHE_MAX = 1024;
+
+/** Names of the bits set in `value`, lowest bit first; unnamed bits as `unknown` says. A fresh array. */
 export function bitNames(table: NameTable, value: number, unknown: UnknownBits = 'each'): string[] {
+  let modes = bitCache.get(table);
+  if (modes === undefined) {
+    modes = { each: new Map(), combined: new Map(), drop: new Map() };
+    bitCache.set(table, modes);
+  }
+  const cache = modes[unknown];
+  const v = value >>> 0;
+  let names = cache.get(v);
+  if (names === undefined) {
+    names = computeBitNames(table, v, unknown);
+    if (cache.size < BIT_CACHE_MAX) cache.set(v, names);
+  }
+  return names.slice();
+}
+
+function computeBitNames(table: NameTable, value: number, unknown: UnknownBits): string[] {
   const out: string[] = [];
   let rest = 0;
   const v = value >>> 0;

@@ -73,6 +73,8 @@ export class NbssFramer {
   private held = 0;
   /** Stream offset of the next unread byte. */
   private streamPos = 0;
+  /** chunks[viewsFrom..] may be the caller's views (see detach). */
+  private viewsFrom = 0;
 
   constructor(transport: NbssTransport, opts?: { maxMessage?: number }) {
     if (transport !== 'nbss' && transport !== 'direct') throw new TypeError(`unknown NBSS transport ${String(transport)}`);
@@ -121,6 +123,22 @@ export class NbssFramer {
     return { type, flags, length, payload, offset };
   }
 
+  /**
+   * Copy the held bytes that are still views of what the caller pushed into private memory, so the
+   * framer keeps no reference to the caller's (possibly large) buffers. Each byte is copied once.
+   */
+  detach(): void {
+    for (let k = Math.max(this.head, this.viewsFrom); k < this.chunks.length; k++) {
+      const from = k === this.head ? this.headPos : 0;
+      const c = this.chunks[k]!;
+      const copy = new Uint8Array(c.length - from);
+      copy.set(c.subarray(from));
+      this.chunks[k] = copy;
+      if (k === this.head) this.headPos = 0;
+    }
+    this.viewsFrom = this.chunks.length;
+  }
+
   /** Byte `i` past the read position (i < held). */
   private peek(i: number): number {
     let k = this.head;
@@ -153,9 +171,11 @@ export class NbssFramer {
     if (this.head === this.chunks.length) {
       this.chunks = [];
       this.head = 0;
+      this.viewsFrom = 0;
     } else if (this.head > 64 && this.head * 2 > this.chunks.length) {
       // compact now and then so the array does not grow with the stream
       this.chunks = this.chunks.slice(this.head);
+      this.viewsFrom = Math.max(0, this.viewsFrom - this.head);
       this.head = 0;
     }
   }

@@ -182,8 +182,17 @@ export function hex(b: Uint8Array, sep = ''): string {
   let s = '';
   for (let i = 0; i < b.length; i++) {
     if (i > 0 && sep) s += sep;
-    s += b[i]!.toString(16).padStart(2, '0');
+    s += HEX[b[i]!]!;
   }
+  return s;
+}
+
+const HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** Lower-case hex of `length` bytes of `b` from `offset` (the caller checked the bounds). */
+export function hexAt(b: Uint8Array, offset: number, length: number): string {
+  let s = '';
+  for (let i = offset; i < offset + length; i++) s += HEX[b[i]!]!;
   return s;
 }
 
@@ -195,5 +204,6 @@ export function filetimeToIso(ft: bigint): string | null {
   if (Number.isNaN(d.getTime())) return null;
   // keep the 100 ns precision the wire carries: ISO with 7 fractional digits
   const frac = (ft % 10000000n).toString().padStart(7, '0');
-  return d.toISOString().replace(/\.\d{3}Z$/, `.${frac}Z`);
+  const iso = d.toISOString(); // always ends in .sssZ
+  return `${iso.slice(0, -5)}.${frac}Z`;
 }

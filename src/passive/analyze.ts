@@ -5,7 +5,7 @@
  * `PassiveAnalyzer` is the synchronous core (tests feed it messages directly).
  */
 import { CaptureDecoder, type AppMessage, type CaptureDecoderOptions, type Endpoint } from '../capture/messages.js';
-import { readCapture, type CaptureSource, type ReadCaptureOptions } from '../pcap/file.js';
+import { readCaptureChunks, type CaptureSource, type ReadCaptureOptions } from '../pcap/file.js';
 import { DecodeError } from '../errors.js';
 import type { HostResult } from '../scan/result.js';
 import { MessageDecoder } from './decode.js';
@@ -111,7 +111,7 @@ export interface PassiveAnalyzerOptions {
 
 /** The synchronous core: push application messages, take events, finish for the hosts. */
 export class PassiveAnalyzer {
-  private readonly decoder = new MessageDecoder();
+  private readonly decoder: MessageDecoder;
   private readonly pairer: Pairer;
   private readonly ms17 = new Ms17Detector();
   private readonly hosts: HostBuilder;
@@ -121,9 +121,13 @@ export class PassiveAnalyzer {
   readonly stats: PassiveStats = { frames: 0, bytes: 0, messages: 0, exchanges: 0, unanswered: 0, detections: 0, gaps: 0, decodeErrors: 0, evicted: 0 };
 
   constructor(opts: PassiveAnalyzerOptions = {}) {
-    this.pairer = new Pairer(opts.maxPending !== undefined ? { maxPending: opts.maxPending } : {});
-    this.hosts = new HostBuilder({ ...(opts.capture !== undefined ? { capture: opts.capture } : {}), ...(opts.maxHosts !== undefined ? { maxHosts: opts.maxHosts } : {}) });
     this.events = opts.events ?? false;
+    // without events, each side keeps only the fields host results read
+    this.pairer = new Pairer({ ...(opts.maxPending !== undefined ? { maxPending: opts.maxPending } : {}), fields: this.events ? 'full' : 'hosts' });
+    this.hosts = new HostBuilder({ ...(opts.capture !== undefined ? { capture: opts.capture } : {}), ...(opts.maxHosts !== undefined ? { maxHosts: opts.maxHosts } : {}) });
+    // the client's NTLMSSP messages and SESSION_SETUP requests only show in events; AndX chains
+    // only in --messages; host results read the server's security blobs once or twice per host
+    this.decoder = new MessageDecoder({ requestAuth: this.events, andxChain: false, lazyAuth: !this.events, smb1SessionSetupRequests: this.events });
   }
 
   /** One application message; returns the events it completes (empty unless `events`). */
@@ -199,14 +203,20 @@ export async function analyzeCapture(source: CaptureSource, opts: AnalyzeOptions
     evs.length = 0;
   };
   try {
-    for await (const rec of readCapture(source, opts)) {
-      a.stats.frames = rec.frame;
-      a.stats.bytes = rec.fileOffset + rec.capturedLength;
-      apps.length = 0;
-      dec.push(rec, apps);
-      for (const app of apps) a.push(app, evs);
-      if (evs.length > 0) await emit();
-      opts.onProgress?.(a.stats);
+    // records pulled a chunk at a time: an await per record would cost more than decoding most
+    // of them. Host-only: nothing a record's bytes are in outlives its chunk (the framer and the
+    // reassembler copy what a flow keeps; pairing keeps plain fields), so one read buffer serves
+    const events = opts.events ?? opts.onEvent !== undefined;
+    for await (const reader of readCaptureChunks(source, events ? opts : { ...opts, reuseBuffer: true })) {
+      for (let rec = reader.next(); rec !== undefined; rec = reader.next()) {
+        a.stats.frames = rec.frame;
+        a.stats.bytes = rec.fileOffset + rec.capturedLength;
+        apps.length = 0;
+        dec.push(rec, apps);
+        for (const app of apps) a.push(app, evs);
+        if (evs.length > 0) await emit();
+        opts.onProgress?.(a.stats);
+      }
     }
   } catch (e) {
     if (!(e instanceof DecodeError)) throw e;

@@ -88,9 +88,44 @@ export function errorFacts(e: DecodeError): DecodeErrorFacts {
 /** Offered SMB1 dialect lists kept per connection until the answer comes; bounded. */
 const MAX_PENDING_NEGOTIATES = 4096;
 
+/** Options of a {@link MessageDecoder}. */
+export interface MessageDecoderOptions {
+  /**
+   * Decode the security blob of SESSION_SETUP requests (the client's NTLMSSP NEGOTIATE or
+   * AUTHENTICATE; default true). Host results never use it (the blob's decode errors are reported
+   * inside `auth`, never as a decode error of the message), so host-only analysis turns it off.
+   */
+  requestAuth?: boolean;
+  /** List the commands an SMB1 AndX chain carries after the first (`andx`; default true; host results never read it). */
+  andxChain?: boolean;
+  /**
+   * Decode the body of SMB1 SESSION_SETUP_ANDX requests (default true). Host results never read
+   * it (the client's native OS, account and blob): with false the body is `{ command: 'other' }`.
+   */
+  smb1SessionSetupRequests?: boolean;
+  /**
+   * Decode the server's security blobs (negotiate and SESSION_SETUP answers) only when `auth` is
+   * first read (default false: at once). Host results read one or two per host; a lazy `auth` is
+   * a getter of the message's (or SMB1 body's) class, not an own property: read it, do not spread
+   * or serialise such a message; `undefined` where an eager one would be absent.
+   */
+  lazyAuth?: boolean;
+}
+
 /** Decodes application messages into protocol messages; keeps per-connection state to name SMB1 dialects. */
 export class MessageDecoder {
   private readonly offered = new Map<string, readonly string[]>();
+  private readonly requestAuth: boolean;
+  private readonly andx: boolean;
+  private readonly lazy: boolean;
+  private readonly setupRequests: boolean;
+
+  constructor(opts: MessageDecoderOptions = {}) {
+    this.requestAuth = opts.requestAuth ?? true;
+    this.andx = opts.andxChain ?? true;
+    this.lazy = opts.lazyAuth ?? false;
+    this.setupRequests = opts.smb1SessionSetupRequests ?? true;
+  }
 
   /** Decode one application message; returns zero or more decoded messages (SMB2 compounds give several). */
   decode(m: AppMessage): DecodedMessage[] {
@@ -164,14 +199,17 @@ export class MessageDecoder {
           if (!(e instanceof DecodeError)) throw e;
           body = { command: 'malformed', error: errorFacts(e) };
         }
-        const andx = ANDX_COMMANDS.has(header.command) ? andxChain(payload) : undefined;
+        const andx = this.andx && ANDX_COMMANDS.has(header.command) ? andxChain(payload) : undefined;
         return andx ? { kind: 'smb1', meta, header, body, andx } : { kind: 'smb1', meta, header, body };
       })];
     }
     if (kind === 'smb2' || kind === 'transform' || kind === 'compression') {
       try {
         return decodeSmb2Messages(payload).map((message) => {
-          if (message.kind === 'negotiate-response' || message.kind === 'session-setup-request' || message.kind === 'session-setup-response') {
+          if (this.lazy && (message.kind === 'negotiate-response' || message.kind === 'session-setup-response')) {
+            return new LazySmb2(meta, message, message.body.securityBuffer) as unknown as DecodedMessage;
+          }
+          if (message.kind === 'negotiate-response' || (message.kind === 'session-setup-request' && this.requestAuth) || message.kind === 'session-setup-response') {
             const auth = authOf(message.body.securityBuffer);
             return auth ? { kind: 'smb2', meta, message, auth } : { kind: 'smb2', meta, message };
           }
@@ -187,9 +225,9 @@ export class MessageDecoder {
   }
 
   private decodeSmb1Body(meta: MessageMeta, header: Smb1Header, payload: Uint8Array): Smb1Body {
-    const key = `${meta.connection ?? `${meta.src.ip}:${meta.src.port}-${meta.dst.ip}:${meta.dst.port}`}:${header.mid}:${header.pidLow}`;
     let body: Smb1Body;
     if (header.command === Smb1Command.NEGOTIATE) {
+      const key = `${meta.connection ?? `${meta.src.ip}:${meta.src.port}-${meta.dst.ip}:${meta.dst.port}`}:${header.mid}:${header.pidLow}`;
       if (!header.isReply) {
         const message = smb1NegotiateRequest.decode(payload);
         if (this.offered.size >= MAX_PENDING_NEGOTIATES) this.offered.delete(this.offered.keys().next().value!);
@@ -199,16 +237,19 @@ export class MessageDecoder {
         const offered = this.offered.get(key);
         this.offered.delete(key);
         const message = decodeSmb1NegotiateResponse(payload, 0, payload.length, offered);
+        if (this.lazy) return new LazySmb1Body('negotiate-response', message, message.form === 'nt' ? message.securityBlob : undefined) as unknown as Smb1Body;
         const blob = message.form === 'nt' && message.securityBlob ? authOf(message.securityBlob) : undefined;
         body = blob ? { command: 'negotiate-response', message, auth: blob } : { command: 'negotiate-response', message };
       }
     } else if (header.command === Smb1Command.SESSION_SETUP_ANDX) {
       if (!header.isReply) {
+        if (!this.setupRequests) return { command: 'other' };
         const message = smb1SessionSetupRequest.decode(payload);
-        const auth = message.form === 'extended' ? authOf(message.securityBlob) : undefined;
+        const auth = message.form === 'extended' && this.requestAuth ? authOf(message.securityBlob) : undefined;
         body = auth ? { command: 'session-setup-request', message, auth } : { command: 'session-setup-request', message };
       } else {
         const message = smb1SessionSetupResponse.decode(payload);
+        if (this.lazy) return new LazySmb1Body('session-setup-response', message, message.form === 'extended' ? message.securityBlob : undefined) as unknown as Smb1Body;
         const auth = message.form === 'extended' ? authOf(message.securityBlob) : undefined;
         body = auth ? { command: 'session-setup-response', message, auth } : { command: 'session-setup-response', message };
       }
@@ -228,6 +269,43 @@ function andxChain(payload: Uint8Array): number[] | undefined {
   } catch (e) {
     if (e instanceof DecodeError) return undefined;
     throw e;
+  }
+}
+
+/**
+ * A lazy `auth`: decoded from the buffer on first read (then kept). A class with the getter on
+ * its prototype: a getter defined per object (defineProperty) made each message a dictionary-mode
+ * object with its own closure, slow to read and the largest allocation of host-only analysis.
+ */
+class LazyAuth {
+  private authBuf: Uint8Array | undefined;
+  private authDone = false;
+  private authValue: AuthInfo | undefined = undefined;
+
+  constructor(buf: Uint8Array | undefined) {
+    this.authBuf = buf;
+  }
+
+  get auth(): AuthInfo | undefined {
+    if (!this.authDone) {
+      this.authValue = authOf(this.authBuf);
+      this.authDone = true;
+      this.authBuf = undefined;
+    }
+    return this.authValue;
+  }
+}
+
+class LazySmb2 extends LazyAuth {
+  readonly kind = 'smb2';
+  constructor(readonly meta: MessageMeta, readonly message: Smb2Message, buf: Uint8Array | undefined) {
+    super(buf);
+  }
+}
+
+class LazySmb1Body extends LazyAuth {
+  constructor(readonly command: 'negotiate-response' | 'session-setup-response', readonly message: Smb1NegotiateResponse | Smb1SessionSetupResponse, buf: Uint8Array | undefined) {
+    super(buf);
   }
 }
 

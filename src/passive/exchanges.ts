@@ -19,6 +19,9 @@ import { NtStatus } from '../codec/ntstatus.js';
 import { Smb1Command } from '../codec/smb1/index.js';
 import { Smb2Command } from '../codec/smb2/index.js';
 import type { DecodedMessage, MessageMeta } from './decode.js';
+import { nodeStatusOf } from '../codec/nbns.js';
+import { dialectName } from '../codec/smb2/index.js';
+import { nbstatResult } from '../probe/nbstat.js';
 import {
   nbnsSummary,
   nbssSummary,
@@ -27,6 +30,7 @@ import {
   smb2Summary,
   smb2Tracked,
   type Json,
+  type NbnsSummary,
 } from './summary.js';
 
 export type ExchangeType =
@@ -74,6 +78,13 @@ export interface Exchange {
 export interface PairerOptions {
   /** Requests waiting for an answer, all protocols together (default 65536). */
   maxPending?: number;
+  /**
+   * `full` (default): each side's fields are its whole summary (what `--events` prints).
+   * `hosts`: only the fields host results read (offered dialects, NBSS called name and answer,
+   * the NBSTAT table; the exchange type is `session-setup` even when it carries a CHALLENGE).
+   * Pairing and counts are the same.
+   */
+  fields?: 'full' | 'hosts';
 }
 
 interface Pending {
@@ -147,11 +158,13 @@ export class Pairer {
   /** Connection → key of its open SMB1 NEGOTIATE (for an SMB2 answer to it). */
   private readonly smb1Negotiates = new Map<string, string>();
   private readonly maxPending: number;
+  private readonly lean: boolean;
   /** Requests reported unanswered because the table was full. */
   evicted = 0;
 
   constructor(opts: PairerOptions = {}) {
     this.maxPending = Math.max(1, opts.maxPending ?? 65536);
+    this.lean = opts.fields === 'hosts';
   }
 
   /** Feed one decoded message; exchanges completed (or evicted) by it are appended to `out`. */
@@ -239,7 +252,7 @@ export class Pairer {
   }
 
   private nbns(m: Extract<DecodedMessage, { kind: 'nbns' }>, out: Exchange[]): void {
-    const s = nbnsSummary(m);
+    const s = this.lean ? nbnsLean(m) : nbnsSummary(m);
     const fields = s as unknown as Record<string, Json>;
     const meta = m.meta;
     if (!m.packet.response) {
@@ -286,7 +299,7 @@ export class Pairer {
     const meta = m.meta;
     const ck = connKey(meta);
     const key = `smb1|${ck}|${h.mid}|${h.pidLow}`;
-    const fields = smb1Summary(m) as Record<string, Json>;
+    const fields = this.lean ? smb1Lean(m) : (smb1Summary(m) as Record<string, Json>);
     if (!h.isReply) {
       if (meta.fromServer) return;
       this.open(key, { type: smb1Type(h.command), client: meta.src, server: meta.dst, transport: meta.transport, ...conn(meta), request: side(meta, fields), answered: false, keepOpen: false }, out);
@@ -309,7 +322,7 @@ export class Pairer {
     const key = `smb2|${ck}|${h.messageId}`;
     const reply = (h.flags & 1) !== 0;
     const port = meta.fromServer ? meta.src.port : meta.dst.port;
-    const fields = smb2Summary(m, port) as Record<string, Json>;
+    const fields = this.lean ? smb2Lean(m) : (smb2Summary(m, port) as Record<string, Json>);
     const type: ExchangeType = h.command === Smb2Command.NEGOTIATE ? 'smb2-negotiate' : 'session-setup';
     if (!reply) {
       if (meta.fromServer) return;
@@ -329,6 +342,33 @@ export class Pairer {
     }
     this.orphan(type, meta, fields, m, out);
   }
+}
+
+// host-only fields: what HostBuilder reads, and what pairing itself needs (NBNS id, broadcast, question)
+
+function nbnsLean(m: Extract<DecodedMessage, { kind: 'nbns' }>): Pick<NbnsSummary, 'transactionId' | 'broadcast' | 'questionType' | 'nbstat'> {
+  const p = m.packet;
+  const q = p.questions[0];
+  const out: Pick<NbnsSummary, 'transactionId' | 'broadcast' | 'questionType' | 'nbstat'> = {
+    transactionId: p.transactionId,
+    broadcast: p.broadcast,
+    questionType: q ? (q.type === 0x21 ? 'NBSTAT' : q.type === 0x20 ? 'NB' : `0x${q.type.toString(16).padStart(4, '0')}`) : null,
+  };
+  if (p.response) {
+    const st = nodeStatusOf(p);
+    if (st) out.nbstat = nbstatResult(st, p.warnings);
+  }
+  return out;
+}
+
+const NO_FIELDS: Record<string, Json> = Object.freeze({}) as Record<string, Json>;
+
+function smb1Lean(m: Extract<DecodedMessage, { kind: 'smb1' }>): Record<string, Json> {
+  return m.body.command === 'negotiate-request' ? { dialects: [...m.body.message.dialects] } : NO_FIELDS;
+}
+
+function smb2Lean(m: Extract<DecodedMessage, { kind: 'smb2' }>): Record<string, Json> {
+  return m.message.kind === 'negotiate-request' ? { dialects: m.message.body.dialects.map(dialectName) } : NO_FIELDS;
 }
 
 function conn(meta: MessageMeta): { connection?: number } {

@@ -68,18 +68,19 @@ interface NtTrans extends OpenRequest {
   detection?: Ms17Detection;
 }
 
+/** Per-connection state; the maps are made on first use (most connections carry none of these). */
 interface ConnState {
-  probes: Map<number, OpenRequest>;
+  probes: Map<number, OpenRequest> | undefined;
   /**
    * TRANS2 answers that matched no open probe, by MID (frames ascending), at most LATE_ANSWERS in
    * all: a request held back by TCP reassembly (a hole before it) reaches us after its answer.
    */
-  unmatched: Map<number, number[]>;
+  unmatched: Map<number, number[]> | undefined;
   unmatchedCount: number;
   /** Highest frame seen on the connection. */
   lastFrame: number;
-  peeks: Map<string, OpenRequest>;
-  ntTrans: Map<string, NtTrans>;
+  peeks: Map<string, OpenRequest> | undefined;
+  ntTrans: Map<string, NtTrans> | undefined;
 }
 
 const PER_CONNECTION = 64;
@@ -102,7 +103,7 @@ export class Ms17Detector {
   private lateAnswer(st: ConnState, mid: number, frame: number): { frame: number; mid: number; status: number } | undefined {
     let best: { frame: number; mid: number; status: number; list: number[]; at: number } | undefined;
     for (const m of [mid, mid + MID_IMPLANT_DELTA]) {
-      const list = st.unmatched.get(m);
+      const list = st.unmatched?.get(m);
       if (!list) continue;
       for (let i = 0; i < list.length; i += 2) {
         if (list[i]! > frame) {
@@ -137,7 +138,7 @@ export class Ms17Detector {
       this.conns.delete(key);
       this.conns.set(key, st);
     } else {
-      st = { probes: new Map(), unmatched: new Map(), unmatchedCount: 0, lastFrame: 0, peeks: new Map(), ntTrans: new Map() };
+      st = { probes: undefined, unmatched: undefined, unmatchedCount: 0, lastFrame: 0, peeks: undefined, ntTrans: undefined };
       if (this.conns.size >= this.maxConnections) this.conns.delete(this.conns.keys().next().value as string);
       this.conns.set(key, st);
     }
@@ -159,19 +160,19 @@ export class Ms17Detector {
         const extra = t.timeout !== undefined ? `, Timeout 0x${t.timeout.toString(16).padStart(8, '0')}` : '';
         det('doublepulsar-probe', [meta.frame], `frame ${meta.frame}: ${client.ip} sent TRANS2 SESSION_SETUP (subcommand 0x000e) with MID ${h.mid}${extra}`);
         const answered = late ? this.lateAnswer(st, h.mid, meta.frame) : undefined;
-        if (answered === undefined) put(st.probes, h.mid, { frame: meta.frame, mid: h.mid, pid: h.pidLow, extra });
+        if (answered === undefined) put((st.probes ??= new Map()), h.mid, { frame: meta.frame, mid: h.mid, pid: h.pidLow, extra });
         else if (answered.mid !== h.mid) {
           det('doublepulsar-implant', [meta.frame, answered.frame], implantText(meta.frame, answered.frame, h.mid, answered.mid, answered.status));
         }
       } else if (c === Smb1Command.TRANSACTION && t?.subcommand === TransSubcommand.PEEK_NMPIPE && t.setup.length >= 2 && t.setup[1] === 0) {
-        put(st.peeks, `${h.mid}|${h.pidLow}`, { frame: meta.frame, mid: h.mid, pid: h.pidLow, extra: '' });
+        put((st.peeks ??= new Map()), `${h.mid}|${h.pidLow}`, { frame: meta.frame, mid: h.mid, pid: h.pidLow, extra: '' });
       } else if (c === Smb1Command.NT_TRANSACT && t && t.layout === 'nt-request' && t.dataCount < t.totalDataCount) {
         const fn = t.function !== undefined ? `, Function ${hex4(t.function)}` : '';
-        put(st.ntTrans, `${h.mid}|${h.pidLow}`, {
+        put((st.ntTrans ??= new Map()), `${h.mid}|${h.pidLow}`, {
           frame: meta.frame, mid: h.mid, pid: h.pidLow, extra: fn, totalDataCount: t.totalDataCount, dataCount: t.dataCount,
         });
       } else if (c === Smb1Command.TRANSACTION2_SECONDARY) {
-        const nt = st.ntTrans.get(`${h.mid}|${h.pidLow}`);
+        const nt = st.ntTrans?.get(`${h.mid}|${h.pidLow}`);
         if (nt) {
           if (nt.detection) {
             nt.detection.secondaries = (nt.detection.secondaries ?? 1) + 1;
@@ -190,33 +191,34 @@ export class Ms17Detector {
 
     if (!meta.fromServer) return out;
     if (c === Smb1Command.TRANSACTION2) {
-      const same = st.probes.get(h.mid);
+      const same = st.probes?.get(h.mid);
       if (same && same.pid === h.pidLow) {
-        st.probes.delete(h.mid);
+        st.probes!.delete(h.mid);
         return out;
       }
-      const p = st.probes.get(h.mid - MID_IMPLANT_DELTA);
+      const p = st.probes?.get(h.mid - MID_IMPLANT_DELTA);
       if (p && p.pid === h.pidLow) {
-        st.probes.delete(p.mid);
+        st.probes!.delete(p.mid);
         det('doublepulsar-implant', [p.frame, meta.frame], implantText(p.frame, meta.frame, p.mid, h.mid, h.status));
       } else {
-        const list = st.unmatched.get(h.mid) ?? [];
+        const unmatched = (st.unmatched ??= new Map());
+        const list = unmatched.get(h.mid) ?? [];
         list.push(meta.frame, h.status);
-        st.unmatched.set(h.mid, list);
+        unmatched.set(h.mid, list);
         st.unmatchedCount++;
         if (st.unmatchedCount > LATE_ANSWERS) {
           // drop the oldest answer of the MID that holds the most
           let big: number[] | undefined;
-          for (const l of st.unmatched.values()) if (!big || l.length > big.length) big = l;
+          for (const l of unmatched.values()) if (!big || l.length > big.length) big = l;
           big!.splice(0, 2);
           st.unmatchedCount--;
         }
       }
     } else if (c === Smb1Command.TRANSACTION) {
       const k = `${h.mid}|${h.pidLow}`;
-      const p = st.peeks.get(k);
+      const p = st.peeks?.get(k);
       if (p) {
-        st.peeks.delete(k);
+        st.peeks!.delete(k);
         if (h.status === NtStatus.STATUS_INSUFF_SERVER_RESOURCES) {
           det('ms17-010-vulnerable', [p.frame, meta.frame], `frames ${p.frame}→${meta.frame}: PeekNamedPipe on FID 0 from ${client.ip} answered STATUS_INSUFF_SERVER_RESOURCES (0xC0000205)`);
         } else {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -15,7 +15,7 @@ import {
   type PcapHeader,
 } from '../../src/codec/pcap/pcap.js';
 import { isDecodeError } from '../../src/errors.js';
-import { readCapture } from '../../src/pcap/file.js';
+import { readCapture, readCaptureBatches } from '../../src/pcap/file.js';
 import { roundTrip, valueOrDecodeError } from '../helpers/codec.js';
 
 const FIX = new URL('../../fixtures/', import.meta.url).pathname;
@@ -215,6 +215,36 @@ describe('pcap', () => {
       if (fixtures[0]) {
         const f = fixtures[0];
         assert.deepEqual(await collect(readCapture(f, { chunkSize: 64 })), records(readFileSync(f)).map(norm));
+      }
+    });
+
+    it('reuseBuffer: one read buffer for a file, records the same while their batch is current', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'smbp-reuse-'));
+      try {
+        const files = [...fixtures.slice(0, 3)];
+        const syn = join(dir, 'syn.pcap');
+        writeFileSync(syn, synthetic(40));
+        files.push(syn);
+        for (const f of files) {
+          const want = records(readFileSync(f)).map(norm);
+          // 64 bytes: records straddle reads and some are larger than the buffer (it grows)
+          for (const chunkSize of [64, 1000, 1 << 20]) {
+            const got: unknown[] = [];
+            for await (const batch of readCaptureBatches(f, { chunkSize, reuseBuffer: true })) for (const r of batch) got.push(norm(r));
+            assert.deepEqual(got, want, `${f} ${chunkSize}`);
+          }
+        }
+        // a cut file: the complete records, then TRUNCATED at the start of the cut one
+        const buf = synthetic(3);
+        const cut = join(dir, 'cut.pcap');
+        writeFileSync(cut, buf.subarray(0, buf.length - 2));
+        let n = 0;
+        await assert.rejects(async () => {
+          for await (const batch of readCaptureBatches(cut, { chunkSize: 64, reuseBuffer: true })) n += batch.length;
+        }, (e) => isDecodeError(e, 'TRUNCATED'));
+        assert.equal(n, 2);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
     });
 

@@ -60,6 +60,9 @@ type State = 'start' | 'pcap' | 'pcapng' | 'failed';
 
 const EMPTY = new Uint8Array(0);
 
+const u32 = (b: Uint8Array, o: number, le: boolean): number =>
+  le ? (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0 : ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+
 /** Incremental pcap/pcapng reader: push chunks of any size, pull whole records; holds at most one partial record. */
 export class CaptureReader {
   private chunks: Uint8Array[] = [];
@@ -151,6 +154,20 @@ export class CaptureReader {
     return this.avail;
   }
 
+  /**
+   * Drop the references to the bytes pushed but not yet consumed and return how many there are:
+   * they are the last ones pushed, and the caller pushes them again (moved, in a buffer it reuses).
+   * The file offset and the state are kept.
+   */
+  unbuffer(): number {
+    const n = this.avail;
+    this.chunks = [];
+    this.cpos = 0;
+    this.avail = 0;
+    this.b = EMPTY;
+    return n;
+  }
+
   /** Make `n` contiguous bytes available at this.b[this.o]; false if fewer than `n` are buffered. */
   private need(n: number): boolean {
     if (this.avail < n) return false;
@@ -234,16 +251,15 @@ export class CaptureReader {
 
   private pcapRecord(): CaptureRecord | undefined {
     if (!this.need(PCAP_RECORD_HEADER_SIZE)) return undefined;
-    // hot path: plain DataView reads, no intermediate header object
+    // hot path: byte reads in place, no DataView or header object per record
     let b = this.b;
     let o = this.o;
-    const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
     const le = this.le;
     const at = this.consumed;
-    const tsSec = v.getUint32(o, le);
-    const frac = v.getUint32(o + 4, le);
-    const incl = v.getUint32(o + 8, le);
-    const orig = v.getUint32(o + 12, le);
+    const tsSec = u32(b, o, le);
+    const frac = u32(b, o + 4, le);
+    const incl = u32(b, o + 8, le);
+    const orig = u32(b, o + 12, le);
     checkInclLen(incl, this.snaplen, at);
     if (frac >= (this.nano ? 1e9 : 1e6)) {
       throw new DecodeError('BAD_VALUE', 'pcap', this.nano ? 'ts_nsec' : 'ts_usec', at + 4, `fraction ${frac} not below one second`);

@@ -5,9 +5,8 @@
 
 import type { Codec } from '../codec.js';
 import { placeEncoded } from '../codec.js';
-import { fixedLayout, Parser } from '../fixed.js';
 import { ntStatusName } from '../ntstatus.js';
-import { ByteReader, hex } from '../reader.js';
+import { ByteReader, hexAt } from '../reader.js';
 import { DecodeError } from '../../errors.js';
 import {
   bitNames,
@@ -89,9 +88,20 @@ export function smb1Header(init: Smb1HeaderInit): Smb1Header {
 type WireHeader = Omit<Smb1Header, 'commandName' | 'flagNames' | 'flags2Names' | 'isReply' | 'statusName' | 'dosError'>;
 
 function withNames(h: WireHeader): Smb1Header {
-  const nt = (h.flags2 & Smb1Flags2.NT_STATUS) !== 0;
+  // one object literal with every field: a stable shape (a spread plus added fields was the
+  // hottest function of capture decoding)
   const out: Smb1Header = {
-    ...h,
+    command: h.command,
+    status: h.status,
+    flags: h.flags,
+    flags2: h.flags2,
+    pidHigh: h.pidHigh,
+    securityFeatures: h.securityFeatures,
+    reserved: h.reserved,
+    tid: h.tid,
+    pidLow: h.pidLow,
+    uid: h.uid,
+    mid: h.mid,
     flagNames: bitNames(Smb1Flags, h.flags),
     flags2Names: bitNames(Smb1Flags2, h.flags2),
     isReply: (h.flags & Smb1Flags.REPLY) !== 0,
@@ -99,7 +109,7 @@ function withNames(h: WireHeader): Smb1Header {
   };
   const name = nameOf(Smb1Command, h.command);
   if (name !== undefined) out.commandName = name;
-  if (nt) {
+  if ((h.flags2 & Smb1Flags2.NT_STATUS) !== 0) {
     out.statusName = ntStatusName(h.status);
   } else {
     const errorClass = h.status & 0xff;
@@ -110,40 +120,7 @@ function withNames(h: WireHeader): Smb1Header {
   return out;
 }
 
-interface RawHeader {
-  protocol: Buffer;
-  command: number;
-  status: number;
-  flags: number;
-  flags2: number;
-  pidHigh: number;
-  securityFeatures: Buffer;
-  reserved: number;
-  tid: number;
-  pidLow: number;
-  uid: number;
-  mid: number;
-}
-
-const HEADER = fixedLayout<RawHeader>(
-  'smb1',
-  'SMB_Header',
-  SMB1_HEADER_SIZE,
-  new Parser()
-    .endianness('little')
-    .buffer('protocol', { length: 4 })
-    .uint8('command')
-    .uint32('status')
-    .uint8('flags')
-    .uint16('flags2')
-    .uint16('pidHigh')
-    .buffer('securityFeatures', { length: 8 })
-    .uint16('reserved')
-    .uint16('tid')
-    .uint16('pidLow')
-    .uint16('uid')
-    .uint16('mid'),
-);
+const u16 = (b: Uint8Array, i: number): number => b[i]! | (b[i + 1]! << 8);
 
 /** True when `buf` holds `\xFFSMB` at `offset`. */
 export function isSmb1(buf: Uint8Array, offset = 0): boolean {
@@ -154,19 +131,21 @@ function decodeHeader(buf: Uint8Array, offset = 0, end = buf.length): Smb1Header
   if (offset < 0 || end > buf.length || offset > end) throw new DecodeError('BAD_OFFSET', 'smb1', 'SMB_Header', 0);
   if (end - offset < SMB1_HEADER_SIZE) throw new DecodeError('TRUNCATED', 'smb1', 'SMB_Header', 0, `needs ${SMB1_HEADER_SIZE} bytes, ${end - offset} present`);
   if (!isSmb1(buf, offset)) throw new DecodeError('BAD_VALUE', 'smb1', 'Protocol', 0, 'not \\xFFSMB');
-  const r = HEADER.decode(buf, offset, 0);
+  // read in place (length checked above): no parser object or Buffer views per message
+  const b = buf;
+  const o = offset;
   return withNames({
-    command: r.command,
-    status: r.status >>> 0,
-    flags: r.flags,
-    flags2: r.flags2,
-    pidHigh: r.pidHigh,
-    securityFeatures: hex(r.securityFeatures),
-    reserved: r.reserved,
-    tid: r.tid,
-    pidLow: r.pidLow,
-    uid: r.uid,
-    mid: r.mid,
+    command: b[o + 4]!,
+    status: (b[o + 5]! | (b[o + 6]! << 8) | (b[o + 7]! << 16) | (b[o + 8]! << 24)) >>> 0,
+    flags: b[o + 9]!,
+    flags2: u16(b, o + 10),
+    pidHigh: u16(b, o + 12),
+    securityFeatures: hexAt(b, o + 14, 8),
+    reserved: u16(b, o + 22),
+    tid: u16(b, o + 24),
+    pidLow: u16(b, o + 26),
+    uid: u16(b, o + 28),
+    mid: u16(b, o + 30),
   });
 }
 

@@ -51,42 +51,6 @@ export interface Smb2Header {
   signature: Uint8Array;
 }
 
-interface RawHeader {
-  protocolId: number;
-  structureSize: number;
-  creditCharge: number;
-  status: number;
-  command: number;
-  credits: number;
-  flags: number;
-  nextCommand: number;
-  messageId: bigint;
-  reserved: number;
-  treeId: number;
-  sessionId: bigint;
-  signature: Buffer;
-}
-
-const HEADER = fixedLayout<RawHeader>(
-  'smb2',
-  'SMB2 Header',
-  SMB2_HEADER_SIZE,
-  new Parser()
-    .uint32be('protocolId')
-    .uint16le('structureSize')
-    .uint16le('creditCharge')
-    .uint32le('status')
-    .uint16le('command')
-    .uint16le('credits')
-    .uint32le('flags')
-    .uint32le('nextCommand')
-    .uint64le('messageId')
-    .uint32le('reserved')
-    .uint32le('treeId')
-    .uint64le('sessionId')
-    .buffer('signature', { length: 16 }),
-);
-
 /** True when the header's Flags mark a response (SERVER_TO_REDIR). */
 export function isResponse(h: Pick<Smb2Header, 'flags'>): boolean {
   return (h.flags & Smb2Flags.SERVER_TO_REDIR) !== 0;
@@ -107,32 +71,49 @@ function decodeHeader(buf: Uint8Array, offset = 0, end = buf.length): Smb2Header
   if (end - offset < SMB2_HEADER_SIZE) {
     throw new DecodeError('TRUNCATED', 'smb2', 'SMB2 Header', 0, `needs 64 bytes, ${end - offset} present`);
   }
-  const r = HEADER.decode(buf, offset, 0);
-  if (r.protocolId !== SMB2_PROTOCOL_ID) {
-    throw new DecodeError('BAD_VALUE', 'smb2', 'ProtocolId', 0, `0x${r.protocolId.toString(16)} is not \\xFESMB`);
+  // read in place (the length is checked above): no parser result or Buffer per message
+  const b = buf;
+  const o = offset;
+  const protocolId = ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+  if (protocolId !== SMB2_PROTOCOL_ID) {
+    throw new DecodeError('BAD_VALUE', 'smb2', 'ProtocolId', 0, `0x${protocolId.toString(16)} is not \\xFESMB`);
   }
-  if (r.structureSize !== SMB2_HEADER_SIZE) {
-    throw new DecodeError('BAD_VALUE', 'smb2', 'StructureSize', 4, `header StructureSize ${r.structureSize}, not 64`);
+  const structureSize = u16(b, o + 4);
+  if (structureSize !== SMB2_HEADER_SIZE) {
+    throw new DecodeError('BAD_VALUE', 'smb2', 'StructureSize', 4, `header StructureSize ${structureSize}, not 64`);
   }
+  const flags = u32(b, o + 16);
+  const reserved = u32(b, o + 32);
+  const treeId = u32(b, o + 36);
+  const signature = new Uint8Array(16);
+  for (let i = 0; i < 16; i++) signature[i] = b[o + 48 + i]!;
   const h: Smb2Header = {
-    creditCharge: r.creditCharge,
-    status: r.status,
-    command: r.command,
-    credits: r.credits,
-    flags: r.flags,
-    nextCommand: r.nextCommand,
-    messageId: r.messageId,
-    sessionId: r.sessionId,
-    signature: Uint8Array.from(r.signature),
+    creditCharge: u16(b, o + 6),
+    status: u32(b, o + 8),
+    command: u16(b, o + 12),
+    credits: u16(b, o + 14),
+    flags,
+    nextCommand: u32(b, o + 20),
+    messageId: u64(b, o + 24),
+    sessionId: u64(b, o + 40),
+    signature,
   };
-  if ((r.flags & Smb2Flags.ASYNC_COMMAND) !== 0) {
-    h.asyncId = (BigInt(r.treeId) << 32n) | BigInt(r.reserved);
+  if ((flags & Smb2Flags.ASYNC_COMMAND) !== 0) {
+    h.asyncId = (BigInt(treeId) << 32n) | BigInt(reserved);
   } else {
-    h.reserved = r.reserved;
-    h.treeId = r.treeId;
+    h.reserved = reserved;
+    h.treeId = treeId;
   }
   return h;
 }
+
+const u16 = (b: Uint8Array, i: number): number => b[i]! | (b[i + 1]! << 8);
+const u32 = (b: Uint8Array, i: number): number => (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0;
+const u64 = (b: Uint8Array, i: number): bigint => {
+  const lo = u32(b, i);
+  const hi = u32(b, i + 4);
+  return hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
+};
 
 /** Write a header into `out` at `at` (64 bytes). */
 export function writeHeader(h: Smb2Header, out: Buffer, at: number): void {
