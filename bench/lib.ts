@@ -138,7 +138,9 @@ export async function measure(argv: string[], o: { ns?: boolean; discardStdout?:
 /** Start a long-running helper; killed at cleanup. */
 export function startDaemon(argv: string[], o: { ns?: boolean } = {}): ChildProcess {
   const cmd = o.ns ? inNs(argv) : argv;
-  const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: smbd run with --no-process-group signals its whole group (kill(0, ...))
+  // when it shuts down, which killed the bench itself at the end of the SMB section.
+  const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   onCleanup(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
