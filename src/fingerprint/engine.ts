@@ -26,6 +26,22 @@ export function signalValue(host: HostResult, path: string): unknown {
   return cur;
 }
 
+/**
+ * Whether a host carries anything the default rules read: every one of them reads the SMB or NTLM
+ * result, or the NBSTAT roles, all-zero MAC flag or computer name (test/unit/fingerprint.test.ts
+ * holds the table to that). A host without any of these matches no default rule.
+ */
+function hasDefaultSignals(host: HostResult): boolean {
+  if (host.smb !== null || host.ntlm !== null) return true;
+  const n = host.nbstat;
+  return n !== null && (n.roles.length > 0 || n.macAllZero || n.computerName !== null);
+}
+
+/** The conclusion when no rule matched. */
+function noFingerprint(): OsFingerprint {
+  return { family: null, product: null, version: null, build: null, role: null, confidence: 0, evidence: [], conflicts: [] };
+}
+
 /** A rule that matched, with what it read and what it concluded. */
 export interface RuleMatch {
   rule: FingerprintRule;
@@ -48,13 +64,15 @@ function showValue(v: unknown): string {
 /** Every rule whose predicate holds, in table order. */
 export function matchRules(host: HostResult, rules: readonly FingerprintRule[] = defaultRules): RuleMatch[] {
   const out: RuleMatch[] = [];
-  rules.forEach((rule, index) => {
+  for (let index = 0; index < rules.length; index++) {
+    const rule = rules[index];
+    if (rule === undefined) continue; // a hole, as forEach skipped
     const value = signalValue(host, rule.signal);
-    if (!rule.predicate(value, host)) return;
+    if (!rule.predicate(value, host)) continue;
     const conclusion = typeof rule.conclusion === 'function' ? rule.conclusion(value, host) : rule.conclusion;
     const shown = rule.evidenceValue ? rule.evidenceValue(value, host) : showValue(value);
     out.push({ rule, index, value, shown, conclusion });
-  });
+  }
   return out;
 }
 
@@ -127,7 +145,9 @@ const versionsAgree = (a: string, b: string): boolean => a === b || a.startsWith
  */
 export function fingerprint(host: HostResult, options: FingerprintOptions = {}): OsFingerprint {
   const rules = options.rules ?? defaultRules;
-  const matches = matchRules(host, rules);
+  // half of a sweep's hosts are silent: the default table has nothing to read there
+  const matches = rules === defaultRules && !hasDefaultSignals(host) ? [] : matchRules(host, rules);
+  if (matches.length === 0) return noFingerprint();
 
   // the candidates: the defaults, the caller's, and a generic one for any family a rule names
   const universe: Candidate[] = [...defaultCandidates, ...(options.candidates ?? [])];
