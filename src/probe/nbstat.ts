@@ -19,7 +19,7 @@ import { encodeNodeStatusRequest, nbnsPacket, nodeStatusOf, type NbnsPacket, typ
 import { MSBROWSE_NAME, nbnsRcodeName, netbiosService } from '../codec/netbios-tables.js';
 import { isDecodeError } from '../errors.js';
 import type { NbstatName, NbstatResult, ProbeErrorInfo, ProbeStatus } from '../scan/result.js';
-import { UdpTransport, type UdpOutcome } from '../transport/udp.js';
+import { UdpTransport, type UdpOutcome, type UdpRequest } from '../transport/udp.js';
 import { isAllZeroMac, macVendor } from './mac-vendor.js';
 
 const log = createDebug('smbprobe:nbns');
@@ -206,12 +206,21 @@ export class NbstatScanner {
   }
 
   /** Node status of one IP address. Never rejects for network trouble; throws TypeError for a non-IP address. */
-  async query(address: string, signal?: AbortSignal): Promise<NbstatResult> {
-    if (this.signal?.aborted || signal?.aborted) return emptyNbstatResult('aborted', errorInfo('aborted', 'aborted before sending'));
-    const outcome = await this.transport.request({ address, port: this.port, build: nodeStatusRequestBytes, ...(signal ? { signal } : {}) });
-    const r = fromOutcome(outcome);
-    if (log.enabled) log('%s: %s%s', address, r.status, r.status === 'ok' ? ` ${r.names.length} names, ${r.rttMs} ms, ${outcome.attempts} attempt(s)` : '');
-    return r;
+  query(address: string, signal?: AbortSignal): Promise<NbstatResult> {
+    if (this.signal?.aborted || signal?.aborted) return Promise.resolve(emptyNbstatResult('aborted', errorInfo('aborted', 'aborted before sending')));
+    const req: UdpRequest = signal ? { address, port: this.port, build: nodeStatusRequestBytes, signal } : { address, port: this.port, build: nodeStatusRequestBytes };
+    let p: Promise<UdpOutcome>;
+    try {
+      p = this.transport.request(req);
+    } catch (e) {
+      return Promise.reject(e); // not an IP address: a rejection, as from the async function it was
+    }
+    // one reaction per query (a sweep makes tens of thousands)
+    return p.then((outcome) => {
+      const r = fromOutcome(outcome);
+      if (log.enabled) log('%s: %s%s', address, r.status, r.status === 'ok' ? ` ${r.names.length} names, ${r.rttMs} ms, ${outcome.attempts} attempt(s)` : '');
+      return r;
+    });
   }
 
   async close(): Promise<void> {
