@@ -47,15 +47,24 @@ export function netbiosNameBytes(name: string): Uint8Array {
 
 /** The 15 name bytes back to the `name` string (see the module comment for the rules). */
 export function netbiosNameString(b: Uint8Array): string {
-  let end = Math.min(b.length, 15);
-  if (end === 15 && b[0] === 0x2a) {
+  return nameAt(b, 0, Math.min(b.length, 15));
+}
+
+/** `netbiosNameString` of the 15 bytes at `start` of `b` (which must hold them), without a view. */
+export function netbiosNameAt(b: Uint8Array, start: number): string {
+  return nameAt(b, start, 15);
+}
+
+function nameAt(b: Uint8Array, start: number, len: number): string {
+  if (len === 15 && b[start] === 0x2a) {
     let nul = true;
-    for (let i = 1; i < 15; i++) if (b[i] !== 0) nul = false;
+    for (let i = 1; i < 15; i++) if (b[start + i] !== 0) nul = false;
     if (nul) return '*';
   }
-  while (end > 0 && b[end - 1] === SPACE) end--;
+  let end = start + len;
+  while (end > start && b[end - 1] === SPACE) end--;
   let s = '';
-  for (let i = 0; i < end; i++) s += String.fromCharCode(b[i]!);
+  for (let i = start; i < end; i++) s += String.fromCharCode(b[i]!);
   return s;
 }
 

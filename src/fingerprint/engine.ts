@@ -18,12 +18,45 @@ export function signalValue(host: HostResult, path: string): unknown {
     keys = path.split('.');
     if (splitPaths.size < 4096) splitPaths.set(path, keys);
   }
+  return valueAt(host, keys);
+}
+
+// a frozen table's signal paths (the default one), split once, not looked up per rule per host
+const tablePaths = new WeakMap<readonly FingerprintRule[], { signals: string[]; keys: (readonly string[])[] }>();
+function pathsOf(rules: readonly FingerprintRule[]): { signals: string[]; keys: (readonly string[])[] } | undefined {
+  if (!Object.isFrozen(rules)) return undefined;
+  let paths = tablePaths.get(rules);
+  if (paths === undefined) {
+    const signals = rules.map((r) => r.signal);
+    paths = { signals, keys: signals.map((p) => p.split('.')) };
+    tablePaths.set(rules, paths);
+  }
+  return paths;
+}
+
+function valueAt(host: HostResult, keys: readonly string[]): unknown {
   let cur: unknown = host;
   for (const key of keys) {
     if (cur === null || typeof cur !== 'object' || !Object.prototype.hasOwnProperty.call(cur, key)) return undefined;
     cur = (cur as Record<string, unknown>)[key];
   }
   return cur;
+}
+
+/**
+ * Whether a host carries anything the default rules read: every one of them reads the SMB or NTLM
+ * result, or the NBSTAT roles, all-zero MAC flag or computer name (test/unit/fingerprint.test.ts
+ * holds the table to that). A host without any of these matches no default rule.
+ */
+function hasDefaultSignals(host: HostResult): boolean {
+  if (host.smb !== null || host.ntlm !== null) return true;
+  const n = host.nbstat;
+  return n !== null && (n.roles.length > 0 || n.macAllZero || n.computerName !== null);
+}
+
+/** The conclusion when no rule matched. */
+function noFingerprint(): OsFingerprint {
+  return { family: null, product: null, version: null, build: null, role: null, confidence: 0, evidence: [], conflicts: [] };
 }
 
 /** A rule that matched, with what it read and what it concluded. */
@@ -48,13 +81,17 @@ function showValue(v: unknown): string {
 /** Every rule whose predicate holds, in table order. */
 export function matchRules(host: HostResult, rules: readonly FingerprintRule[] = defaultRules): RuleMatch[] {
   const out: RuleMatch[] = [];
-  rules.forEach((rule, index) => {
-    const value = signalValue(host, rule.signal);
-    if (!rule.predicate(value, host)) return;
+  const paths = pathsOf(rules);
+  for (let index = 0; index < rules.length; index++) {
+    const rule = rules[index];
+    if (rule === undefined) continue; // a hole, as forEach skipped
+    // (a rule object's signal may still change under a frozen table: then it is split anew)
+    const value = paths !== undefined && paths.signals[index] === rule.signal ? valueAt(host, paths.keys[index]!) : signalValue(host, rule.signal);
+    if (!rule.predicate(value, host)) continue;
     const conclusion = typeof rule.conclusion === 'function' ? rule.conclusion(value, host) : rule.conclusion;
     const shown = rule.evidenceValue ? rule.evidenceValue(value, host) : showValue(value);
     out.push({ rule, index, value, shown, conclusion });
-  });
+  }
   return out;
 }
 
@@ -127,21 +164,24 @@ const versionsAgree = (a: string, b: string): boolean => a === b || a.startsWith
  */
 export function fingerprint(host: HostResult, options: FingerprintOptions = {}): OsFingerprint {
   const rules = options.rules ?? defaultRules;
-  const matches = matchRules(host, rules);
+  // half of a sweep's hosts are silent: the default table has nothing to read there
+  const matches = rules === defaultRules && !hasDefaultSignals(host) ? [] : matchRules(host, rules);
+  if (matches.length === 0) return noFingerprint();
 
   // the candidates: the defaults, the caller's, and a generic one for any family a rule names
-  const universe: Candidate[] = [...defaultCandidates, ...(options.candidates ?? [])];
+  // (copied only when it grows: the defaults are frozen)
+  let universe: readonly Candidate[] = options.candidates?.length ? [...defaultCandidates, ...options.candidates] : defaultCandidates;
   for (const m of matches) {
     for (const f of m.conclusion.families ?? []) {
       if (!universe.some((c) => c.family === f)) {
-        universe.push({ id: f.toLowerCase(), family: f, product: f, version: null, build: null, ntlmBuild: null, kind: null });
+        universe = [...universe, { id: f.toLowerCase(), family: f, product: f, version: null, build: null, ntlmBuild: null, kind: null }];
       }
     }
   }
 
   // strongest first; a match that would leave nothing disagrees with what is already concluded
   const ordered = [...matches].sort((a, b) => clamp01(b.conclusion.weight) - clamp01(a.conclusion.weight) || a.index - b.index);
-  let set: Candidate[] = universe;
+  let set: readonly Candidate[] = universe;
   const consistent: RuleMatch[] = [];
   const conflicting: RuleMatch[] = [];
   let narrowed = false;

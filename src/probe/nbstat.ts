@@ -19,7 +19,7 @@ import { encodeNodeStatusRequest, nbnsPacket, nodeStatusOf, type NbnsPacket, typ
 import { MSBROWSE_NAME, nbnsRcodeName, netbiosService } from '../codec/netbios-tables.js';
 import { isDecodeError } from '../errors.js';
 import type { NbstatName, NbstatResult, ProbeErrorInfo, ProbeStatus } from '../scan/result.js';
-import { UdpTransport, type UdpOutcome } from '../transport/udp.js';
+import { UdpTransport, type UdpOutcome, type UdpRequest } from '../transport/udp.js';
 import { isAllZeroMac, macVendor } from './mac-vendor.js';
 
 const log = createDebug('smbprobe:nbns');
@@ -47,21 +47,24 @@ export interface NbstatOptions {
 
 const NODE_TYPES = ['B', 'P', 'M', 'H'] as const;
 
-/** Roles in output order, each with the names that show it. */
-const ROLE_RULES: readonly { role: string; test: (n: NbstatName) => boolean }[] = [
+const EXCHANGE_SUFFIXES: ReadonlySet<number> = new Set([0x22, 0x23, 0x24, 0x6a, 0x87]);
+const LOTUS_SUFFIXES: ReadonlySet<number> = new Set([0x2b, 0x2f, 0x33]);
+
+/** Roles in output order, each with the names that show it (`upper`: the name in upper case, computed once per name). */
+const ROLE_RULES: readonly { role: string; test: (n: NbstatName, upper: string) => boolean }[] = [
   { role: 'workstation', test: (n) => n.suffix === 0x00 && !n.group },
   { role: 'messenger', test: (n) => n.suffix === 0x03 && !n.group },
   { role: 'file-server', test: (n) => n.suffix === 0x20 && !n.group },
-  { role: 'domain-controller', test: (n) => n.suffix === 0x1c && n.group && n.name.toUpperCase() !== 'INET~SERVICES' },
+  { role: 'domain-controller', test: (n, upper) => n.suffix === 0x1c && n.group && upper !== 'INET~SERVICES' },
   { role: 'domain-master-browser', test: (n) => n.suffix === 0x1b && !n.group },
   { role: 'master-browser', test: (n) => (n.suffix === 0x1d && !n.group) || (n.suffix === 0x01 && n.name === MSBROWSE_NAME) },
   { role: 'browser-election', test: (n) => n.suffix === 0x1e && n.group },
   { role: 'ras-server', test: (n) => n.suffix === 0x06 },
   { role: 'ras-client', test: (n) => n.suffix === 0x21 },
   { role: 'netdde', test: (n) => n.suffix === 0x1f },
-  { role: 'exchange', test: (n) => [0x22, 0x23, 0x24, 0x6a, 0x87].includes(n.suffix) },
-  { role: 'iis', test: (n) => (n.suffix === 0x1c && n.name.toUpperCase() === 'INET~SERVICES') || (n.suffix === 0x00 && !n.group && n.name.toUpperCase().startsWith('IS~')) },
-  { role: 'lotus-notes', test: (n) => [0x2b, 0x2f, 0x33].includes(n.suffix) },
+  { role: 'exchange', test: (n) => EXCHANGE_SUFFIXES.has(n.suffix) },
+  { role: 'iis', test: (n, upper) => (n.suffix === 0x1c && upper === 'INET~SERVICES') || (n.suffix === 0x00 && !n.group && upper.startsWith('IS~')) },
+  { role: 'lotus-notes', test: (n) => LOTUS_SUFFIXES.has(n.suffix) },
   { role: 'modem-sharing', test: (n) => n.suffix === 0x30 || n.suffix === 0x31 },
   { role: 'antivirus', test: (n) => n.suffix === 0x42 },
   { role: 'sms', test: (n) => n.suffix >= 0x43 && n.suffix <= 0x46 },
@@ -105,18 +108,38 @@ export function nbstatResult(rdata: NbstatRdata, warnings: readonly string[] = [
     flags: e.flags,
     service: netbiosService(e.name, e.suffix, e.group),
   }));
-  const computerName = names.find((n) => n.suffix === 0x00 && !n.group && !n.name.toUpperCase().startsWith('IS~'))?.name ?? null;
-  const workgroup = names.find((n) => n.suffix === 0x00 && n.group)?.name ?? null;
+  const upper = names.map((n) => n.name.toUpperCase());
+  let computerName: string | null = null;
+  let workgroup: string | null = null;
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i]!;
+    if (n.suffix !== 0x00) continue;
+    if (n.group) workgroup ??= n.name;
+    else if (computerName === null && !upper[i]!.startsWith('IS~')) computerName = n.name;
+  }
   // <03> is registered for the computer name (and its aliases, also registered as <00>/<20>)
   // and, on old Windows, for each logged-on user: only the latter are users
-  const hostNames = new Set(names.filter((n) => !n.group && (n.suffix === 0x00 || n.suffix === 0x20)).map((n) => n.name.toUpperCase()));
+  const hostNames = new Set<string>();
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i]!;
+    if (!n.group && (n.suffix === 0x00 || n.suffix === 0x20)) hostNames.add(upper[i]!);
+  }
   if (computerName) hostNames.add(computerName.toUpperCase());
   const users: string[] = [];
-  for (const n of names) {
-    if (n.suffix !== 0x03 || n.group || hostNames.has(n.name.toUpperCase()) || users.includes(n.name)) continue;
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i]!;
+    if (n.suffix !== 0x03 || n.group || hostNames.has(upper[i]!) || users.includes(n.name)) continue;
     users.push(n.name);
   }
-  const roles = ROLE_RULES.filter((r) => names.some(r.test)).map((r) => r.role);
+  const roles: string[] = [];
+  for (const r of ROLE_RULES) {
+    for (let i = 0; i < names.length; i++) {
+      if (r.test(names[i]!, upper[i]!)) {
+        roles.push(r.role);
+        break;
+      }
+    }
+  }
   const mac = rdata.unitId;
   return {
     status: 'ok',
@@ -206,12 +229,21 @@ export class NbstatScanner {
   }
 
   /** Node status of one IP address. Never rejects for network trouble; throws TypeError for a non-IP address. */
-  async query(address: string, signal?: AbortSignal): Promise<NbstatResult> {
-    if (this.signal?.aborted || signal?.aborted) return emptyNbstatResult('aborted', errorInfo('aborted', 'aborted before sending'));
-    const outcome = await this.transport.request({ address, port: this.port, build: nodeStatusRequestBytes, ...(signal ? { signal } : {}) });
-    const r = fromOutcome(outcome);
-    if (log.enabled) log('%s: %s%s', address, r.status, r.status === 'ok' ? ` ${r.names.length} names, ${r.rttMs} ms, ${outcome.attempts} attempt(s)` : '');
-    return r;
+  query(address: string, signal?: AbortSignal): Promise<NbstatResult> {
+    if (this.signal?.aborted || signal?.aborted) return Promise.resolve(emptyNbstatResult('aborted', errorInfo('aborted', 'aborted before sending')));
+    const req: UdpRequest = signal ? { address, port: this.port, build: nodeStatusRequestBytes, signal } : { address, port: this.port, build: nodeStatusRequestBytes };
+    let p: Promise<UdpOutcome>;
+    try {
+      p = this.transport.request(req);
+    } catch (e) {
+      return Promise.reject(e); // not an IP address: a rejection, as from the async function it was
+    }
+    // one reaction per query (a sweep makes tens of thousands)
+    return p.then((outcome) => {
+      const r = fromOutcome(outcome);
+      if (log.enabled) log('%s: %s%s', address, r.status, r.status === 'ok' ? ` ${r.names.length} names, ${r.rttMs} ms, ${outcome.attempts} attempt(s)` : '');
+      return r;
+    });
   }
 
   async close(): Promise<void> {

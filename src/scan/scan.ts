@@ -218,22 +218,30 @@ function hostResult(target: Target, started: number, nbstat: NbstatResult | null
  * and no per-host listener on the run's signal: thousands of those in flight made every
  * removal a walk over the others.
  */
-async function nbstatOnlyHost(target: Target, nbstat: NbstatQuerier, runSignal: AbortSignal | undefined): Promise<HostResult> {
+function nbstatOnlyHost(target: Target, nbstat: NbstatQuerier, runSignal: AbortSignal | undefined): Promise<HostResult> {
   const started = Date.now();
-  const errors: ProbeErrorInfo[] = [];
-  let r: NbstatResult | null = null;
+  // one promise reaction per host, not an async function's own promise on top of the query's
+  let q: Promise<NbstatResult>;
   try {
-    r = await nbstat.query(target.address);
+    q = nbstat.query(target.address);
   } catch (e) {
-    errors.push(errorInfo('nbstat', e, runSignal?.aborted ?? false));
+    q = Promise.reject(e);
   }
-  return hostResult(target, started, r, null, null, errors);
+  return q.then(
+    (r) => hostResult(target, started, r, null, null, []),
+    (e: unknown) => hostResult(target, started, null, null, null, [errorInfo('nbstat', e, runSignal?.aborted ?? false)]),
+  );
 }
 
 /** Probe one target; never throws for network trouble (failures become `errors`). */
-export async function scanHost(target: Target, ctx: HostContext): Promise<HostResult> {
-  const { opts, deps } = ctx;
+export function scanHost(target: Target, ctx: HostContext): Promise<HostResult> {
+  const { opts } = ctx;
   if (opts.mode === 'nbstat' && opts.hostTimeoutMs === undefined && ctx.nbstat) return nbstatOnlyHost(target, ctx.nbstat, opts.signal);
+  return probeHost(target, ctx);
+}
+
+async function probeHost(target: Target, ctx: HostContext): Promise<HostResult> {
+  const { opts, deps } = ctx;
   const started = Date.now();
   const hostTimeoutMs = opts.hostTimeoutMs ?? DEFAULT_HOST_TIMEOUT_MS;
   const { ctl, dispose } = childController(opts.signal);

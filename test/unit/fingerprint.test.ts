@@ -5,11 +5,13 @@ import {
   defaultRules,
   fingerprint,
   fingerprintLabel,
+  matchRules,
   releasesByBuildNumber,
   releasesByNtlmVersion,
   type FingerprintRule,
   type WindowsRelease,
 } from '../../src/fingerprint/index.js';
+import { emptyNbstatResult } from '../../src/probe/nbstat.js';
 import type { OsFingerprint } from '../../src/scan/result.js';
 import {
   HINT,
@@ -415,6 +417,18 @@ describe('fingerprint: properties', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('the default rules read only SMB, NTLM and the NBSTAT roles, MAC flag and computer name (fingerprint skips them for a host without these)', () => {
+    for (const r of defaultRules) assert.ok(/^(smb|ntlm)\.|^nbstat\.(roles|macAllZero|computerName)$/.test(r.signal), `${r.id} reads ${r.signal}`);
+    // every way a host ends without an answer: no default rule matches, with or without the skip
+    const statuses = ['timeout', 'unreachable', 'refused', 'error', 'aborted', 'protocol-error', 'skipped'] as const;
+    const silent = [hostWith(), ...statuses.map((s) => hostWith({ nbstat: { ...emptyNbstatResult(s, { step: 'nbstat', status: s === 'skipped' ? 'error' : s, message: 'x' }), warnings: ['w'] } }))];
+    const withNames = hostWith({ nbstat: nbstatWith([['WG', 0x00, true], ['WG', 0x1e, true]], '00:15:5d:00:00:01') });
+    for (const h of [...silent, withNames]) {
+      assert.deepEqual(matchRules(h), []);
+      assert.deepEqual(fingerprint(h), fingerprint(h, { rules: [...defaultRules] }));
+    }
   });
 
   it('an empty host is unknown', () => {
