@@ -127,7 +127,10 @@ export class PassiveAnalyzer {
     this.hosts = new HostBuilder({ ...(opts.capture !== undefined ? { capture: opts.capture } : {}), ...(opts.maxHosts !== undefined ? { maxHosts: opts.maxHosts } : {}) });
     // the client's NTLMSSP messages and SESSION_SETUP requests only show in events; AndX chains
     // only in --messages; host results read the server's security blobs once or twice per host
-    this.decoder = new MessageDecoder({ requestAuth: this.events, andxChain: false, lazyAuth: !this.events, smb1SessionSetupRequests: this.events });
+    // and only the headers of SMB2 commands not decoded
+    this.decoder = new MessageDecoder({
+      requestAuth: this.events, andxChain: false, lazyAuth: !this.events, smb1SessionSetupRequests: this.events, smb2OtherBodies: this.events,
+    });
   }
 
   /** One application message; returns the events it completes (empty unless `events`). */

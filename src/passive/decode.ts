@@ -19,7 +19,7 @@ import {
   type Smb1SessionSetupResponse,
   type Smb1Trans,
 } from '../codec/smb1/index.js';
-import { decodeSmb2Messages, frameKind, type Smb2Message } from '../codec/smb2/index.js';
+import { decodeSmb2Messages, frameKind, type Smb2DecodeOptions, type Smb2Message } from '../codec/smb2/index.js';
 import { decodeSecurityBlob, type SecurityBlob } from '../codec/spnego.js';
 import { DecodeError } from '../errors.js';
 
@@ -110,6 +110,11 @@ export interface MessageDecoderOptions {
    * or serialise such a message; `undefined` where an eager one would be absent.
    */
   lazyAuth?: boolean;
+  /**
+   * Copy the raw body of SMB2 commands this library does not decode (default true). Host results
+   * read only their headers: with false such a body is empty (no copy per READ/WRITE/IOCTL...).
+   */
+  smb2OtherBodies?: boolean;
 }
 
 /** Decodes application messages into protocol messages; keeps per-connection state to name SMB1 dialects. */
@@ -119,12 +124,14 @@ export class MessageDecoder {
   private readonly andx: boolean;
   private readonly lazy: boolean;
   private readonly setupRequests: boolean;
+  private readonly smb2Opts: Smb2DecodeOptions | undefined;
 
   constructor(opts: MessageDecoderOptions = {}) {
     this.requestAuth = opts.requestAuth ?? true;
     this.andx = opts.andxChain ?? true;
     this.lazy = opts.lazyAuth ?? false;
     this.setupRequests = opts.smb1SessionSetupRequests ?? true;
+    this.smb2Opts = opts.smb2OtherBodies === false ? { otherBodies: false } : undefined;
   }
 
   /** Decode one application message; returns zero or more decoded messages (SMB2 compounds give several). */
@@ -205,7 +212,7 @@ export class MessageDecoder {
     }
     if (kind === 'smb2' || kind === 'transform' || kind === 'compression') {
       try {
-        return decodeSmb2Messages(payload).map((message) => {
+        return decodeSmb2Messages(payload, 0, payload.length, this.smb2Opts).map((message) => {
           if (this.lazy && (message.kind === 'negotiate-response' || message.kind === 'session-setup-response')) {
             return new LazySmb2(meta, message, message.body.securityBuffer) as unknown as DecodedMessage;
           }

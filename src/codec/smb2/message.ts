@@ -46,6 +46,18 @@ export type Smb2MessageKind = Smb2Message['kind'];
 
 const ERROR_STRUCTURE_SIZE = 9;
 
+/** Options of {@link decodeSmb2Message} and {@link decodeSmb2Messages}. */
+export interface Smb2DecodeOptions {
+  /**
+   * Copy the raw body of a command this library does not decode (kind `other`; default true).
+   * With false such a body is an empty array: for callers that read only its header (passive
+   * host analysis), so that most messages of a capture cost no copy.
+   */
+  otherBodies?: boolean;
+}
+
+const NO_BODY = new Uint8Array(0);
+
 /**
  * Whether a response with this Command and Status carries an ERROR body rather than the
  * command's own (MS-SMB2 §3.3.4.4): any non-success status except the ones that come with a
@@ -70,7 +82,7 @@ export function isErrorResponse(header: Smb2Header, structureSize: number): bool
  * the header's NextCommand is set, only the first message of the chain is decoded: use
  * {@link decodeSmb2Messages} for all of them. SMB1 (\xFFSMB) is UNSUPPORTED here.
  */
-export function decodeSmb2Message(buf: Uint8Array, offset = 0, end = buf.length): Smb2Message {
+export function decodeSmb2Message(buf: Uint8Array, offset = 0, end = buf.length, opts?: Smb2DecodeOptions): Smb2Message {
   checkWindow(buf, offset, end, 'ProtocolId');
   if (end - offset < 4) throw new DecodeError('TRUNCATED', 'smb2', 'ProtocolId', 0);
   switch (frameKind(buf, offset)) {
@@ -101,6 +113,7 @@ export function decodeSmb2Message(buf: Uint8Array, offset = 0, end = buf.length)
         ? { kind: 'session-setup-response', ...sessionSetupResponse.decode(buf, offset, msgEnd) }
         : { kind: 'session-setup-request', ...sessionSetupRequest.decode(buf, offset, msgEnd) };
     default:
+      if (opts?.otherBodies === false) return { kind: 'other', header, body: NO_BODY };
       return { kind: 'other', header, body: new Uint8Array(buf.subarray(offset + SMB2_HEADER_SIZE, msgEnd)) };
   }
 }
@@ -109,8 +122,8 @@ export function decodeSmb2Message(buf: Uint8Array, offset = 0, end = buf.length)
  * Decode every message of a compound chain (a single message gives an array of one). An
  * encrypted or compressed frame is returned as its only element.
  */
-export function decodeSmb2Messages(buf: Uint8Array, offset = 0, end = buf.length): Smb2Message[] {
+export function decodeSmb2Messages(buf: Uint8Array, offset = 0, end = buf.length, opts?: Smb2DecodeOptions): Smb2Message[] {
   checkWindow(buf, offset, end, 'ProtocolId');
-  if (frameKind(buf, offset) !== 'smb2') return [decodeSmb2Message(buf, offset, end)];
-  return splitCompound(buf, offset, end).map((s) => decodeSmb2Message(buf, s.offset, s.end));
+  if (frameKind(buf, offset) !== 'smb2') return [decodeSmb2Message(buf, offset, end, opts)];
+  return splitCompound(buf, offset, end).map((s) => decodeSmb2Message(buf, s.offset, s.end, opts));
 }
