@@ -21,19 +21,6 @@ export function signalValue(host: HostResult, path: string): unknown {
   return valueAt(host, keys);
 }
 
-// a frozen table's signal paths (the default one), split once, not looked up per rule per host
-const tablePaths = new WeakMap<readonly FingerprintRule[], { signals: string[]; keys: (readonly string[])[] }>();
-function pathsOf(rules: readonly FingerprintRule[]): { signals: string[]; keys: (readonly string[])[] } | undefined {
-  if (!Object.isFrozen(rules)) return undefined;
-  let paths = tablePaths.get(rules);
-  if (paths === undefined) {
-    const signals = rules.map((r) => r.signal);
-    paths = { signals, keys: signals.map((p) => p.split('.')) };
-    tablePaths.set(rules, paths);
-  }
-  return paths;
-}
-
 function valueAt(host: HostResult, keys: readonly string[]): unknown {
   let cur: unknown = host;
   for (const key of keys) {
@@ -41,17 +28,6 @@ function valueAt(host: HostResult, keys: readonly string[]): unknown {
     cur = (cur as Record<string, unknown>)[key];
   }
   return cur;
-}
-
-/**
- * Whether a host carries anything the default rules read: every one of them reads the SMB or NTLM
- * result, or the NBSTAT roles, all-zero MAC flag or computer name (test/unit/fingerprint.test.ts
- * holds the table to that). A host without any of these matches no default rule.
- */
-function hasDefaultSignals(host: HostResult): boolean {
-  if (host.smb !== null || host.ntlm !== null) return true;
-  const n = host.nbstat;
-  return n !== null && (n.roles.length > 0 || n.macAllZero || n.computerName !== null);
 }
 
 /** The conclusion when no rule matched. */
@@ -81,12 +57,10 @@ function showValue(v: unknown): string {
 /** Every rule whose predicate holds, in table order. */
 export function matchRules(host: HostResult, rules: readonly FingerprintRule[] = defaultRules): RuleMatch[] {
   const out: RuleMatch[] = [];
-  const paths = pathsOf(rules);
   for (let index = 0; index < rules.length; index++) {
     const rule = rules[index];
     if (rule === undefined) continue; // a hole, as forEach skipped
-    // (a rule object's signal may still change under a frozen table: then it is split anew)
-    const value = paths !== undefined && paths.signals[index] === rule.signal ? valueAt(host, paths.keys[index]!) : signalValue(host, rule.signal);
+    const value = signalValue(host, rule.signal);
     if (!rule.predicate(value, host)) continue;
     const conclusion = typeof rule.conclusion === 'function' ? rule.conclusion(value, host) : rule.conclusion;
     const shown = rule.evidenceValue ? rule.evidenceValue(value, host) : showValue(value);
@@ -164,8 +138,7 @@ const versionsAgree = (a: string, b: string): boolean => a === b || a.startsWith
  */
 export function fingerprint(host: HostResult, options: FingerprintOptions = {}): OsFingerprint {
   const rules = options.rules ?? defaultRules;
-  // half of a sweep's hosts are silent: the default table has nothing to read there
-  const matches = rules === defaultRules && !hasDefaultSignals(host) ? [] : matchRules(host, rules);
+  const matches = matchRules(host, rules);
   if (matches.length === 0) return noFingerprint();
 
   // the candidates: the defaults, the caller's, and a generic one for any family a rule names

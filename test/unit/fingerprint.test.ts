@@ -419,7 +419,7 @@ describe('fingerprint: properties', () => {
     );
   });
 
-  it('the default rules read only SMB, NTLM and the NBSTAT roles, MAC flag and computer name (fingerprint skips them for a host without these)', () => {
+  it('the default rules read only SMB, NTLM and the NBSTAT roles, MAC flag and computer name; a host without these matches none', () => {
     for (const r of defaultRules) assert.ok(/^(smb|ntlm)\.|^nbstat\.(roles|macAllZero|computerName)$/.test(r.signal), `${r.id} reads ${r.signal}`);
     // every way a host ends without an answer: no default rule matches, with or without the skip
     const statuses = ['timeout', 'unreachable', 'refused', 'error', 'aborted', 'protocol-error', 'skipped'] as const;
