@@ -37,8 +37,11 @@ export type Smb2NegotiateOutcome =
   | { kind: 'accepted'; dialect: number; response: NegotiateResponse; bytes: number }
   /** The server answered, but not with one of the offered dialects (error status, other dialect, SMB1, or reset/close right after the request: `byClose`). */
   | { kind: 'refused'; how: string; byClose?: true }
-  /** Timeout or network failure: nothing can be said about the offered dialects (`silent`: no byte before the idle timeout). */
-  | { kind: 'failed'; error: ProbeErrorInfo; silent?: true };
+  /**
+   * Timeout, network failure or an SMB2 answer that does not decode: nothing can be said about the offered
+   * dialects (`silent`: no byte before the idle timeout; `malformed`: an SMB2 answer came but did not decode).
+   */
+  | { kind: 'failed'; error: ProbeErrorInfo; silent?: true; malformed?: true };
 
 /** A connection closed or reset by the peer after our request, without a byte of answer. */
 export function refusedByClose(e: unknown, bytesBefore: number): boolean {
@@ -78,6 +81,7 @@ export async function smb2Negotiate(
   } catch (e) {
     if (refusedByClose(e, before)) return { kind: 'refused', how: (e as TcpError).reason === 'eof' ? 'closed after the request' : 'reset after the request', byClose: true };
     const error = errorInfo('smb2-negotiate', conn.port, e);
+    if (e instanceof DecodeError) return { kind: 'failed', error, malformed: true };
     return silentTimeout(e, before) ? { kind: 'failed', error, silent: true } : { kind: 'failed', error };
   }
 }

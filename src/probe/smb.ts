@@ -466,9 +466,12 @@ async function runSmb2(first: TcpConnection, ctx: PortContext): Promise<Smb2Outc
     let rest: number[];
     if (a.kind === 'failed') {
       out.errors.push(a.error);
-      return out;
-    }
-    if (a.kind === 'refused') {
+      if (!a.malformed) return out;
+      // the answer to the all-dialect offer did not decode (most often its 3.1.1 negotiate contexts):
+      // 3.1.1 stays unknown, and each lower dialect, offered alone and without contexts, still gets its answer
+      log('%s:%d all-dialect negotiate answer malformed: %s', ctx.host.address, port, a.error.message);
+      rest = SMB2_DIALECTS.filter((d) => d < 0x0311);
+    } else if (a.kind === 'refused') {
       log('%s:%d all-dialect negotiate refused: %s', ctx.host.address, port, a.how);
       // an SMB2 error status says the server speaks SMB2: try without 3.1.1 (and its contexts)
       if (!a.how.startsWith('STATUS_') && !a.how.startsWith('answered dialect')) {

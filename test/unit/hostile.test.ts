@@ -192,6 +192,8 @@ describe('hostile peers: one scan, a good host among hostile ones', function () 
       // the SMB1 probe itself succeeded (DialectIndex 0xFFFF): disabled rests on that evidence
       assert.equal(r.smb!.smb1, 'disabled');
       for (const ev of r.smb!.smb1Evidence) assert.equal(ev.received, 'smb1-negotiate-response');
+      // only the 3.1.1 answer carries contexts: each lower dialect, offered alone, is still listed
+      assert.deepEqual(r.smb!.dialects, ['2.0.2', '2.1', '3.0', '3.0.2']);
     });
     it('absurd offsets in the SMB2 NEGOTIATE response: protocol-error BAD_OFFSET', () => {
       const r = host('127.0.0.8');
