@@ -151,7 +151,7 @@ async function runScan(mode: ScanMode, targets: string[], o: ScanCliOptions, io:
   };
 
   if (o.dryRun) {
-    const sink = o.output !== undefined ? await fileSink(o.output) : stdoutSink(io.stdout);
+    const sink = await openSink(o.output, io.stdout);
     let n = 0;
     // addresses come in arrays and lines go out in 64 KiB writes: a /8 stays flat in memory
     let chunk = '';
@@ -171,12 +171,7 @@ async function runScan(mode: ScanMode, targets: string[], o: ScanCliOptions, io:
   }
   const stream = targetStream(prepared, expandOpts);
 
-  let sink: Sink;
-  try {
-    sink = o.output !== undefined ? await fileSink(o.output) : stdoutSink(io.stdout);
-  } catch (e) {
-    throw new Usage(`cannot write ${JSON.stringify(o.output)}: ${(e as Error).message}`);
-  }
+  const sink = await openSink(o.output, io.stdout);
   const formatter = createFormatter(o.format, { verbose: o.verbose ?? false });
   const progress = new Progress(io.stderr, prepared.size, o.progress && io.stderr.isTTY === true);
   const failOn = new Set(o.failOn ?? []);
@@ -265,12 +260,7 @@ async function runPcap(files: string[], o: PcapCliOptions, io: CliIo, formatGive
       throw new Usage(`cannot read capture ${JSON.stringify(f)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
   }
-  let sink: Sink;
-  try {
-    sink = o.output !== undefined ? await fileSink(o.output) : stdoutSink(io.stdout);
-  } catch (e) {
-    throw new Usage(`cannot write ${JSON.stringify(o.output)}: ${(e as Error).message}`);
-  }
+  const sink = await openSink(o.output, io.stdout);
   const withFile = list.length > 1;
   const failOn = new Set(o.failOn ?? []);
   const showProgress = o.progress && io.stderr.isTTY === true;
@@ -439,5 +429,15 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     io.stderr.write(`smbprobe: ${escapeControl(e instanceof Error ? e.message : String(e))}\n`);
     log('run-time failure: %O', e);
     return EXIT.RUNTIME;
+  }
+}
+
+/** stdout, or `-o FILE`; a FILE that cannot be written is bad usage (exit 2, nothing sent yet). */
+async function openSink(output: string | undefined, stdout: NodeJS.WritableStream): Promise<Sink> {
+  if (output === undefined) return stdoutSink(stdout);
+  try {
+    return await fileSink(output);
+  } catch (e) {
+    throw new Usage(`cannot write ${JSON.stringify(output)}: ${(e as Error).message}`);
   }
 }

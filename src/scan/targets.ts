@@ -29,6 +29,8 @@ export class TargetError extends Error {
 
 /** IPv6 CIDR blocks may hold at most 2^24 addresses (prefix /104 or longer). */
 export const MAX_IPV6_HOST_BITS = 24;
+/** One target (a CIDR block, an octet range, host/prefix) may hold at most 2^24 addresses, a /8: a mistyped prefix must not become the Internet. */
+export const MAX_TARGET_ADDRESSES = 2 ** 24;
 /** Host name length limit (RFC 1035). */
 const MAX_HOSTNAME = 253;
 
@@ -596,6 +598,12 @@ export async function prepareTargets(input: TargetInput): Promise<PreparedTarget
   if (input.excludeFile !== undefined) excludeSpecs.push(...(await readTargetFile(input.excludeFile, input.stdin)));
   const shard = input.shard !== undefined ? parseShard(input.shard) : undefined;
   if (specs.length === 0) throw new TargetError('NO_TARGETS', '', 'no targets given');
+  for (const s of specs) {
+    const n = specSize(s);
+    if (n > MAX_TARGET_ADDRESSES) {
+      throw new TargetError('TOO_LARGE', s.text, `target ${JSON.stringify(s.text)}: ${n} addresses; one target may hold at most 2^24 (a /8), list smaller blocks`);
+    }
+  }
   return { specs, excludeSpecs, shard, size: specs.reduce((n, s) => n + specSize(s), 0) };
 }
 

@@ -63,6 +63,8 @@ describe('cli: usage', function () {
       ['scan', '192.0.2.1', '--concurrency', '0'],
       ['scan', '192.0.2.1', '--timeout', 'soon'],
       ['scan', '192.0.2.1', '--bogus'],
+      ['scan', '127.0.0.1', '--dry-run', '-o', ''],
+      ['scan', '127.0.0.1', '--dry-run', '-o', '/nonexistent-smbprobe-dir/out.txt'],
       ['scan'],
       ['frobnicate'],
       [],

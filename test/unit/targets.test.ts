@@ -139,6 +139,14 @@ describe('targets: host names', () => {
 describe('targets: files, exclusions, shards', () => {
   const dir = mkdtempSync(join(tmpdir(), 'smbprobe-targets-'));
 
+  it('refuses a target of more than 2^24 addresses (a mistyped prefix), but not such an exclusion', async () => {
+    for (const t of ['0.0.0.0/0', '10.0.0.0/7', '*.*.*.*', '1-2.*.*.*', 'fileserver.example/7']) {
+      await assert.rejects(prepareTargets({ targets: [t] }), (e: unknown) => e instanceof TargetError && e.code === 'TOO_LARGE' && e.message.includes(t), t);
+    }
+    const p = await prepareTargets({ targets: ['10.0.0.0/8', '11.0.0.0/8'], exclude: ['0.0.0.0/0'] });
+    assert.equal(p.size, 2 * 2 ** 24);
+  });
+
   it('-iL: several targets per line, comments, blank lines; errors name file:line', async () => {
     const f = join(dir, 'list.txt');
     writeFileSync(f, '# lab\n192.0.2.1 192.0.2.2\n\n192.0.2.8/31  # pair\r\n');
