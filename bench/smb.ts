@@ -193,10 +193,12 @@ export function agree(a: Map<string, HostFacts>, b: Map<string, HostFacts>, list
 
 /** TCP connections (SYNs to 445/139) one tool opens for one host, counted with tshark on lo. */
 export async function connectionsPerHost(argv: string[], hostCount: number): Promise<number> {
-  const cap = spawn(inNs([])[0]!, [...inNs([]).slice(1), 'tshark', '-i', 'lo', '-q', '-f', 'tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn and (dst port 445 or dst port 139)', '-w', '/dev/null', '-Q'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const cap = spawn(inNs([])[0]!, [...inNs([]).slice(1), 'tshark', '-i', 'lo', '-q', '-f', 'tcp[tcpflags] & (tcp-syn|tcp-ack) == tcp-syn and (dst port 445 or dst port 139)', '-w', '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   cap.stderr.on('data', (c: Buffer) => (err += c.toString()));
-  await sleep(1500);
+  // tshark says "Capturing on" once it listens, and "N packets captured" when stopped
+  for (let i = 0; i < 100 && !err.includes('Capturing on'); i++) await sleep(100);
+  await sleep(200);
   await measure(argv, { ns: true, timeoutS: 600 });
   await sleep(500);
   const done = new Promise<void>((r) => cap.once('close', () => r()));
