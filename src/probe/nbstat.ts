@@ -19,7 +19,7 @@ import { encodeNodeStatusRequest, nbnsPacket, nodeStatusOf, type NbnsPacket, typ
 import { MSBROWSE_NAME, nbnsRcodeName, netbiosService } from '../codec/netbios-tables.js';
 import { isDecodeError } from '../errors.js';
 import type { NbstatName, NbstatResult, ProbeErrorInfo, ProbeStatus } from '../scan/result.js';
-import { UdpTransport, type UdpOutcome, type UdpRequest } from '../transport/udp.js';
+import { UdpTransport, type UdpOutcome, type UdpQueryHandle, type UdpRequest } from '../transport/udp.js';
 import { isAllZeroMac, macVendor } from './mac-vendor.js';
 
 const log = createDebug('smbprobe:nbns');
@@ -206,6 +206,19 @@ function nodeStatusRequestBytes(id: number): Buffer {
   return b;
 }
 
+/** One query's continuation: the transport's outcome becomes a result, handed to `done`. */
+interface Job<C> {
+  done: (r: NbstatResult, ctx: C) => void;
+  ctx: C;
+  address: string;
+}
+function finishJob(outcome: UdpOutcome, job: Job<unknown>): void {
+  const r = fromOutcome(outcome);
+  if (log.enabled) log('%s: %s%s', job.address, r.status, r.status === 'ok' ? ` ${r.names.length} names, ${r.rttMs} ms, ${outcome.attempts} attempt(s)` : '');
+  job.done(r, job.ctx);
+}
+const settle = (r: NbstatResult, resolve: (r: NbstatResult) => void): void => resolve(r);
+
 /** Shared sockets for many targets; each query resolves the moment its answer arrives. */
 export class NbstatScanner {
   readonly port: number;
@@ -232,18 +245,32 @@ export class NbstatScanner {
   query(address: string, signal?: AbortSignal): Promise<NbstatResult> {
     if (this.signal?.aborted || signal?.aborted) return Promise.resolve(emptyNbstatResult('aborted', errorInfo('aborted', 'aborted before sending')));
     const req: UdpRequest = signal ? { address, port: this.port, build: nodeStatusRequestBytes, signal } : { address, port: this.port, build: nodeStatusRequestBytes };
-    let p: Promise<UdpOutcome>;
-    try {
-      p = this.transport.request(req);
-    } catch (e) {
-      return Promise.reject(e); // not an IP address: a rejection, as from the async function it was
-    }
-    // one reaction per query (a sweep makes tens of thousands)
-    return p.then((outcome) => {
-      const r = fromOutcome(outcome);
-      if (log.enabled) log('%s: %s%s', address, r.status, r.status === 'ok' ? ` ${r.names.length} names, ${r.rttMs} ms, ${outcome.attempts} attempt(s)` : '');
-      return r;
+    return new Promise<NbstatResult>((resolve, reject) => {
+      try {
+        this.transport.start(req, finishJob as (o: UdpOutcome, j: Job<(r: NbstatResult) => void>) => void, { done: settle, ctx: resolve, address });
+      } catch (e) {
+        reject(e); // not an IP address: a rejection, as from the async function it was
+      }
     });
+  }
+
+  /**
+   * Callback form of `query` for sweeps (no promise per host): `done(result, ctx)` is called
+   * once, synchronously if the scanner is already closed. Throws TypeError for a non-IP address.
+   * The handle ends the query early with `cancel`.
+   */
+  start<C>(address: string, done: (r: NbstatResult, ctx: C) => void, ctx: C): UdpQueryHandle {
+    if (this.signal?.aborted) {
+      done(emptyNbstatResult('aborted', errorInfo('aborted', 'aborted before sending')), ctx);
+      return { req: { address, port: this.port, build: nodeStatusRequestBytes } };
+    }
+    const job: Job<C> = { done, ctx, address };
+    return this.transport.start({ address, port: this.port, build: nodeStatusRequestBytes }, finishJob as (o: UdpOutcome, j: Job<C>) => void, job);
+  }
+
+  /** Ends a query of `start` now as `aborted` (a host deadline); its callback runs at once. */
+  cancel(handle: UdpQueryHandle): void {
+    this.transport.cancel(handle);
   }
 
   async close(): Promise<void> {
