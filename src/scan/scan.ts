@@ -367,6 +367,11 @@ async function probeHost(target: Target, ctx: HostContext): Promise<HostResult> 
 // ---------------------------------------------------------------------------------------------
 // Many hosts
 
+/** Targets in arrays (`targetBatches`): taken a batch at a time, not one await per target. */
+export interface TargetBatches {
+  batches: AsyncIterable<readonly Target[]>;
+}
+
 /** A host of the direct `nbstat` path. */
 interface NbstatJob {
   target: Target;
@@ -384,7 +389,7 @@ interface NbstatJob {
  * on. When `signal` aborts, no new host starts, finished hosts are still yielded and hosts
  * interrupted mid-probe are dropped (their results would be partial).
  */
-export async function* scan(targets: AsyncIterable<Target> | Iterable<Target>, opts: ScanOptions): AsyncGenerator<HostResult, void, undefined> {
+export async function* scan(targets: AsyncIterable<Target> | Iterable<Target> | TargetBatches, opts: ScanOptions): AsyncGenerator<HostResult, void, undefined> {
   const concurrency = Math.max(1, Math.floor(opts.concurrency ?? (opts.mode === 'nbstat' ? DEFAULT_NBSTAT_CONCURRENCY : DEFAULT_CONCURRENCY)));
   // every host in flight listens on the caller's signal: that is expected, not a leak to warn about
   if (opts.signal) setMaxListeners(concurrency * 2 + 32, opts.signal);
@@ -407,7 +412,17 @@ export async function* scan(targets: AsyncIterable<Target> | Iterable<Target>, o
   const direct = opts.mode === 'nbstat' && nbstat?.start !== undefined && nbstat.cancel !== undefined ? nbstat : undefined;
   const silent = new SilentHostCache();
   const hostTimeoutMs = opts.hostTimeoutMs;
-  const it = (Symbol.asyncIterator in targets ? (targets as AsyncIterable<Target>)[Symbol.asyncIterator]() : (async function* () { yield* targets as Iterable<Target>; })());
+  const it: AsyncIterator<Target | readonly Target[]> =
+    'batches' in targets
+      ? targets.batches[Symbol.asyncIterator]()
+      : Symbol.asyncIterator in targets
+        ? targets[Symbol.asyncIterator]()
+        : (async function* () {
+            yield* targets;
+          })();
+  const batched = 'batches' in targets;
+  let batch: readonly Target[] = [];
+  let batchAt = 0;
 
   const done: HostResult[] = [];
   let wake: (() => void) | undefined;
@@ -488,12 +503,22 @@ export async function* scan(targets: AsyncIterable<Target> | Iterable<Target>, o
     pulling = true;
     try {
       while (!exhausted && !aborted() && inFlight < concurrency && failure === undefined) {
-        const next = await it.next();
-        if (next.done) {
-          exhausted = true;
-          break;
+        let t: Target;
+        if (batchAt < batch.length) {
+          t = batch[batchAt++]!;
+        } else {
+          const next = await it.next();
+          if (next.done) {
+            exhausted = true;
+            break;
+          }
+          if (batched) {
+            batch = next.value as readonly Target[];
+            batchAt = 0;
+            continue;
+          }
+          t = next.value as Target;
         }
-        const t = next.value;
         inFlight++;
         if (log.enabled) log('start %s (%s), %d in flight', t.host, t.address, inFlight);
         if (direct) {
