@@ -5,8 +5,8 @@
  * Defaults (documented in docs/cli.md by the CLI): 1000 ms per attempt until RTTs are measured,
  * then adaptive within [50 ms, timeoutMs] (doubling per retransmission, still ≤ timeoutMs), and an
  * answer to any attempt counts until 250 ms after the last attempt's timeout; at most 2
- * retransmissions; 4096 queries in flight, paced by their answers and timeouts (no fixed packet
- * rate unless `rate`).
+ * retransmissions (loss probes on a path without loss: see docs/cli.md "NBSTAT pacing"); 4096
+ * queries in flight, paced by their answers and timeouts (no fixed packet rate unless `rate`).
  *
  * `NbstatScanner` sends its queries through a few shared sockets, where ICMP port unreachable
  * cannot be attributed (closed port → `timeout`); with `detectUnreachable`, a query that starts
@@ -32,6 +32,11 @@ export interface NbstatOptions {
   minTimeoutMs?: number;
   /** Retransmissions. Default 2. */
   retries?: number;
+  /**
+   * On a path that has shown no loss, retransmit only one silent target in 8 (loss probes; the
+   * first sign of loss brings every retransmission back). Default true.
+   */
+  lossProbes?: boolean;
   /** Global packets/s cap (Infinity: none, the window of queries in flight paces). Default Infinity. */
   rate?: number;
   /** Destination UDP port. Default 137. */
@@ -234,6 +239,7 @@ export class NbstatScanner {
       timeoutMs,
       minTimeoutMs: opts.minTimeoutMs ?? Math.min(NBSTAT_DEFAULTS.minTimeoutMs, timeoutMs),
       retries: opts.retries ?? NBSTAT_DEFAULTS.retries,
+      lossProbes: opts.lossProbes ?? true,
       rate: opts.rate ?? NBSTAT_DEFAULTS.rate,
       maxOutstanding: opts.maxOutstanding ?? NBSTAT_DEFAULTS.maxOutstanding,
       mode: opts.socketMode ?? (opts.detectUnreachable ? 'auto' : 'shared'),

@@ -402,7 +402,8 @@ export async function* scan(targets: AsyncIterable<Target> | Iterable<Target> | 
           // unreachable says "closed"; a big sweep shares a few sockets
           detectUnreachable: true,
           ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
-          ...(opts.retries !== undefined ? { retries: opts.retries } : {}),
+          // an explicit retry count is honoured as given: no loss probes
+          ...(opts.retries !== undefined ? { retries: opts.retries, lossProbes: false } : {}),
           ...(opts.rate !== undefined ? { rate: opts.rate } : {}),
           ...(opts.nbstatPort !== undefined ? { port: opts.nbstatPort } : {}),
           ...(opts.signal ? { signal: opts.signal } : {}),

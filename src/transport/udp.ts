@@ -18,6 +18,9 @@
  *   in send order, as all share the current RTO), and one timer serves the earliest head. A
  *   deadline is computed with the RTO of the moment, so the first samples of a sweep shorten
  *   the wait of attempts already sent.
+ * - Retransmission budget: smaller on a path that has shown no loss (`allowedAttempts`), and with
+ *   `lossProbes` only one silent target in 8 retransmitted once the path has shown no loss for
+ *   long (`sampling`); a sign of loss brings every retransmission back.
  * - Pacing: at most `maxOutstanding` queries in flight (self-clocking: an answer or a timeout
  *   lets the next query go), optionally also a global token bucket (`rate`, packets per second,
  *   retransmissions included). AbortSignal per query and per transport.
@@ -49,6 +52,8 @@ export interface UdpTransportOptions {
   maxTimeoutMs?: number;
   /** Retransmissions after the first attempt. Default 2. */
   retries?: number;
+  /** Loss-probe mode on a path without loss (see `UdpTransport.sampling`). Default false. */
+  lossProbes?: boolean;
   /** Global cap, packets per second (Infinity: none, the window alone paces). Default Infinity. */
   rate?: number;
   /**
@@ -337,6 +342,7 @@ export class UdpTransport {
   private firstAttemptAnswers = 0;
   /** An answer too late for any query (unknown ID): a sign of loss or delay; sampling stops for good. */
   private lossSign = false;
+  private readonly lossProbes: boolean;
   private probeCount = 0;
   readonly maxOutstanding: number;
   readonly mode: UdpSocketMode;
@@ -380,6 +386,7 @@ export class UdpTransport {
     if (!(timeoutMs > 0)) throw new RangeError(`timeoutMs must be > 0: ${timeoutMs}`);
     this.rtt = new RttEstimator(timeoutMs, minMs, maxMs);
     this.retries = opts.retries ?? 2;
+    this.lossProbes = opts.lossProbes ?? false;
     if (!Number.isInteger(this.retries) || this.retries < 0) throw new RangeError(`retries must be an integer >= 0: ${this.retries}`);
     this.maxOutstanding = opts.maxOutstanding ?? 1024;
     if (!Number.isInteger(this.maxOutstanding) || this.maxOutstanding < 1 || this.maxOutstanding > 32768) {
@@ -784,7 +791,7 @@ export class UdpTransport {
    * once every query still listening without its retransmission.
    */
   get sampling(): boolean {
-    return this.firstAttemptAnswers >= SAMPLING_EVIDENCE && this.answeredAttempt === 1 && !this.lossSign && this.lateMs > 0;
+    return this.lossProbes && this.firstAttemptAnswers >= SAMPLING_EVIDENCE && this.answeredAttempt === 1 && !this.lossSign && this.lateMs > 0;
   }
 
   private graceLive(p: Pending, at: number): boolean {

@@ -207,7 +207,7 @@ describe('scan: nbstat sweeps', () => {
   it('nbstat mode: the callback path gives what the per-host promise path gave, host deadline included', async () => {
     const answering = ['127.77.230.1', '127.77.230.2', '127.77.230.3'];
     const resp = await NbnsResponder.start({ addresses: answering });
-    const slow = await NbnsResponder.start({ addresses: ['127.77.231.1'], port: resp.port, delayMs: 1500 });
+    const slow = await NbnsResponder.start({ addresses: ['127.77.231.1'], port: resp.port, delayMs: 2500 });
     const quiet = await NbnsResponder.start({ addresses: ['127.77.232.1'], port: resp.port, answer: false });
     const list = [...answering, '127.77.231.1', '127.77.232.1', 'not-an-address'].map((a) => ({ host: a, address: a, family: 4 as const }));
     const real = (promisesOnly: boolean): ScanDeps => ({
@@ -219,21 +219,22 @@ describe('scan: nbstat sweeps', () => {
         throw new Error('no SMB in nbstat mode');
       },
     });
-    // what varies from run to run: times (the silent and the slow host take about 400 ms: adaptive timeouts and the 250 ms grace)
+    // what varies from run to run: times. A silent query lasts at least 50 + 100 + 200 + 300 ms
+    // (four attempts: too few answers for a smaller budget) and the 250 ms grace: past the deadline
     const norm = (rs: HostResult[]) =>
       rs
         .map((r) => ({ ...r, startedAt: '', durationMs: 0, nbstat: r.nbstat && { ...r.nbstat, rttMs: r.nbstat.rttMs === null ? null : 0 } }))
         .sort((a, b) => a.address.localeCompare(b.address));
     try {
-      for (const hostTimeoutMs of [undefined, 250]) {
-        const o = { mode: 'nbstat' as const, nbstatPort: resp.port, timeoutMs: 300, retries: 1, ...(hostTimeoutMs ? { hostTimeoutMs } : {}) };
+      for (const hostTimeoutMs of [undefined, 600]) {
+        const o = { mode: 'nbstat' as const, nbstatPort: resp.port, timeoutMs: 300, retries: 3, ...(hostTimeoutMs ? { hostTimeoutMs } : {}) };
         const direct = norm(await all(scan(list, { ...o, deps: real(false) })));
         const promised = norm(await all(scan(list, { ...o, deps: real(true) })));
         assert.deepEqual(direct, promised);
         const slowHost = direct.find((r) => r.address === '127.77.231.1')!;
         if (hostTimeoutMs) {
           assert.equal(slowHost.nbstat?.status, 'aborted');
-          assert.deepEqual(slowHost.errors, [{ step: 'host', status: 'timeout', message: 'host deadline of 250 ms reached' }]);
+          assert.deepEqual(slowHost.errors, [{ step: 'host', status: 'timeout', message: 'host deadline of 600 ms reached' }]);
         } else {
           assert.equal(slowHost.nbstat?.status, 'timeout');
         }
