@@ -40,6 +40,8 @@ import { performance } from 'node:perf_hooks';
 import createDebug from 'debug';
 
 const log = createDebug('smbprobe:udp');
+/** One line per transport when it closes: what a sweep sent and got (DEBUG=smbprobe:udp:stats). */
+const statsLog = createDebug('smbprobe:udp:stats');
 
 export type UdpSocketMode = 'shared' | 'connected' | 'auto';
 
@@ -486,6 +488,7 @@ export class UdpTransport {
 
   /** Ends every query (`aborted`) and closes the sockets. */
   async close(): Promise<void> {
+    if (!this.closed && statsLog.enabled) statsLog('%o', this.stats);
     this.closed = true;
     this.offAbort();
     for (const p of [...this.waiting.drainAll(), ...this.live]) {
