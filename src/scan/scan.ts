@@ -442,7 +442,7 @@ export async function* scan(targets: AsyncIterable<Target> | Iterable<Target> | 
     inFlight--;
     if (!aborted()) done.push(r);
     notify();
-    if (!pulling) void pump();
+    if (!pulling && !exhausted && inFlight < concurrency) void pump();
   };
   // host deadlines (`--host-timeout`) of the direct path: hosts start in deadline order, so one
   // FIFO and one timer serve them all
