@@ -17,7 +17,7 @@ import { FINDING_IDS, hasFinding } from '../scan/findings.js';
 import { analyzeCapture, type PassiveEvent, type PassiveStats } from '../passive/analyze.js';
 import { MS17_FINDING_IDS } from '../passive/ms17.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_NBSTAT_CONCURRENCY, scan, type ScanDeps, type ScanMode } from '../scan/scan.js';
-import { prepareTargets, targetBatches, targetStream, TargetError, type Resolver, type UnresolvedTarget } from '../scan/targets.js';
+import { prepareTargets, targetBatches, TargetError, type Resolver, type UnresolvedTarget } from '../scan/targets.js';
 import { escapeControl } from '../output/escape.js';
 import {
   collect,
@@ -169,7 +169,8 @@ async function runScan(mode: ScanMode, targets: string[], o: ScanCliOptions, io:
     await sink.close(true);
     return n === 0 && unresolved > 0 ? EXIT.USAGE : EXIT.OK;
   }
-  const stream = targetStream(prepared, expandOpts);
+  // arrays of targets: no await per target in the scan's feeder
+  const stream = { batches: targetBatches(prepared, expandOpts, 256) };
 
   const sink = await openSink(o.output, io.stdout);
   const formatter = createFormatter(o.format, { verbose: o.verbose ?? false });

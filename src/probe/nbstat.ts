@@ -5,8 +5,8 @@
  * Defaults (documented in docs/cli.md by the CLI): 1000 ms per attempt until RTTs are measured,
  * then adaptive within [50 ms, timeoutMs] (doubling per retransmission, still ≤ timeoutMs), and an
  * answer to any attempt counts until 250 ms after the last attempt's timeout; at most 2
- * retransmissions; 4096 queries in flight, paced by their answers and timeouts (no fixed packet
- * rate unless `rate`).
+ * retransmissions (loss probes on a path without loss: see docs/cli.md "NBSTAT pacing"); 4096
+ * queries in flight, paced by their answers and timeouts (no fixed packet rate unless `rate`).
  *
  * `NbstatScanner` sends its queries through a few shared sockets, where ICMP port unreachable
  * cannot be attributed (closed port → `timeout`); with `detectUnreachable`, a query that starts
@@ -19,7 +19,7 @@ import { encodeNodeStatusRequest, nbnsPacket, nodeStatusOf, type NbnsPacket, typ
 import { MSBROWSE_NAME, nbnsRcodeName, netbiosService } from '../codec/netbios-tables.js';
 import { isDecodeError } from '../errors.js';
 import type { NbstatName, NbstatResult, ProbeErrorInfo, ProbeStatus } from '../scan/result.js';
-import { UdpTransport, type UdpOutcome, type UdpRequest } from '../transport/udp.js';
+import { UdpTransport, type UdpOutcome, type UdpQueryHandle, type UdpRequest } from '../transport/udp.js';
 import { isAllZeroMac, macVendor } from './mac-vendor.js';
 
 const log = createDebug('smbprobe:nbns');
@@ -32,6 +32,11 @@ export interface NbstatOptions {
   minTimeoutMs?: number;
   /** Retransmissions. Default 2. */
   retries?: number;
+  /**
+   * On a path that has shown no loss, retransmit only one silent target in 8 (loss probes; the
+   * first sign of loss brings every retransmission back). Default true.
+   */
+  lossProbes?: boolean;
   /** Global packets/s cap (Infinity: none, the window of queries in flight paces). Default Infinity. */
   rate?: number;
   /** Destination UDP port. Default 137. */
@@ -206,6 +211,19 @@ function nodeStatusRequestBytes(id: number): Buffer {
   return b;
 }
 
+/** One query's continuation: the transport's outcome becomes a result, handed to `done`. */
+interface Job<C> {
+  done: (r: NbstatResult, ctx: C) => void;
+  ctx: C;
+  address: string;
+}
+function finishJob(outcome: UdpOutcome, job: Job<unknown>): void {
+  const r = fromOutcome(outcome);
+  if (log.enabled) log('%s: %s%s', job.address, r.status, r.status === 'ok' ? ` ${r.names.length} names, ${r.rttMs} ms, ${outcome.attempts} attempt(s)` : '');
+  job.done(r, job.ctx);
+}
+const settle = (r: NbstatResult, resolve: (r: NbstatResult) => void): void => resolve(r);
+
 /** Shared sockets for many targets; each query resolves the moment its answer arrives. */
 export class NbstatScanner {
   readonly port: number;
@@ -221,6 +239,7 @@ export class NbstatScanner {
       timeoutMs,
       minTimeoutMs: opts.minTimeoutMs ?? Math.min(NBSTAT_DEFAULTS.minTimeoutMs, timeoutMs),
       retries: opts.retries ?? NBSTAT_DEFAULTS.retries,
+      lossProbes: opts.lossProbes ?? true,
       rate: opts.rate ?? NBSTAT_DEFAULTS.rate,
       maxOutstanding: opts.maxOutstanding ?? NBSTAT_DEFAULTS.maxOutstanding,
       mode: opts.socketMode ?? (opts.detectUnreachable ? 'auto' : 'shared'),
@@ -232,18 +251,32 @@ export class NbstatScanner {
   query(address: string, signal?: AbortSignal): Promise<NbstatResult> {
     if (this.signal?.aborted || signal?.aborted) return Promise.resolve(emptyNbstatResult('aborted', errorInfo('aborted', 'aborted before sending')));
     const req: UdpRequest = signal ? { address, port: this.port, build: nodeStatusRequestBytes, signal } : { address, port: this.port, build: nodeStatusRequestBytes };
-    let p: Promise<UdpOutcome>;
-    try {
-      p = this.transport.request(req);
-    } catch (e) {
-      return Promise.reject(e); // not an IP address: a rejection, as from the async function it was
-    }
-    // one reaction per query (a sweep makes tens of thousands)
-    return p.then((outcome) => {
-      const r = fromOutcome(outcome);
-      if (log.enabled) log('%s: %s%s', address, r.status, r.status === 'ok' ? ` ${r.names.length} names, ${r.rttMs} ms, ${outcome.attempts} attempt(s)` : '');
-      return r;
+    return new Promise<NbstatResult>((resolve, reject) => {
+      try {
+        this.transport.start(req, finishJob as (o: UdpOutcome, j: Job<(r: NbstatResult) => void>) => void, { done: settle, ctx: resolve, address });
+      } catch (e) {
+        reject(e); // not an IP address: a rejection, as from the async function it was
+      }
     });
+  }
+
+  /**
+   * Callback form of `query` for sweeps (no promise per host): `done(result, ctx)` is called
+   * once, synchronously if the scanner is already closed. Throws TypeError for a non-IP address.
+   * The handle ends the query early with `cancel`.
+   */
+  start<C>(address: string, done: (r: NbstatResult, ctx: C) => void, ctx: C): UdpQueryHandle {
+    if (this.signal?.aborted) {
+      done(emptyNbstatResult('aborted', errorInfo('aborted', 'aborted before sending')), ctx);
+      return { req: { address, port: this.port, build: nodeStatusRequestBytes } };
+    }
+    const job: Job<C> = { done, ctx, address };
+    return this.transport.start({ address, port: this.port, build: nodeStatusRequestBytes }, finishJob as (o: UdpOutcome, j: Job<C>) => void, job);
+  }
+
+  /** Ends a query of `start` now as `aborted` (a host deadline); its callback runs at once. */
+  cancel(handle: UdpQueryHandle): void {
+    this.transport.cancel(handle);
   }
 
   async close(): Promise<void> {

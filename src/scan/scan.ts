@@ -11,8 +11,10 @@ import type { SmbProbeOptions, SmbTarget } from '../probe/smb.js';
 import { computeFindings } from './findings.js';
 import { fingerprint } from '../fingerprint/index.js';
 import type {
+  Finding,
   HostResult,
   NbstatResult,
+  OsFingerprint,
   NtlmInfo,
   ProbeErrorInfo,
   SigningState,
@@ -29,6 +31,13 @@ export type ScanMode = 'scan' | 'nbstat' | 'smb';
 /** What scan needs from the probes (the real ones by default; tests inject fakes). */
 export interface NbstatQuerier {
   query(address: string, signal?: AbortSignal): Promise<NbstatResult>;
+  /**
+   * Callback form (the real scanner has it): `done` runs once with the result; the returned
+   * handle ends the query early with `cancel`. `nbstat` mode then needs no promise, timer or
+   * listener per host.
+   */
+  start?<C>(address: string, done: (r: NbstatResult, ctx: C) => void, ctx: C): unknown;
+  cancel?(handle: unknown): void;
   close(): Promise<void>;
 }
 export type SmbProbeFn = (address: string, opts?: SmbProbeOptions) => Promise<{ smb: SmbResult; ntlm: NtlmInfo | null; errors: ProbeErrorInfo[] }>;
@@ -213,6 +222,42 @@ function hostResult(target: Target, started: number, nbstat: NbstatResult | null
 }
 
 /**
+ * The fingerprint and findings of an nbstat-only host that gave no answer (timeout,
+ * unreachable, aborted): no names, no MAC, no SMB, no NTLM, so they depend on nothing but the
+ * NBSTAT status and message; a sweep has tens of thousands of them. Computed once per kind and
+ * copied (callers may change their result).
+ */
+class SilentHostCache {
+  private readonly known = new Map<string, { os: OsFingerprint; findings: Finding[] }>();
+  result(target: Target, started: number, nbstat: NbstatResult, errors: ProbeErrorInfo[]): HostResult {
+    if (nbstat.names.length > 0 || nbstat.mac !== null || nbstat.warnings.length > 0 || nbstat.statistics !== null || errors.length > 0) {
+      return hostResult(target, started, nbstat, null, null, errors);
+    }
+    const key = `${nbstat.status}\n${nbstat.error?.message ?? ''}`;
+    const hit = this.known.get(key);
+    if (hit === undefined) {
+      const r = hostResult(target, started, nbstat, null, null, errors);
+      if (this.known.size < 64) this.known.set(key, { os: copyOs(r.os!), findings: r.findings.map(copyFinding) });
+      return r;
+    }
+    return {
+      host: target.host,
+      address: target.address,
+      nbstat,
+      smb: null,
+      ntlm: null,
+      findings: hit.findings.map(copyFinding),
+      errors,
+      startedAt: new Date(started).toISOString(),
+      durationMs: Date.now() - started,
+      os: copyOs(hit.os),
+    };
+  }
+}
+const copyOs = (o: OsFingerprint): OsFingerprint => ({ ...o, evidence: o.evidence.map((e) => ({ ...e })), conflicts: [...o.conflicts] });
+const copyFinding = (f: Finding): Finding => ({ ...f, evidence: [...f.evidence] });
+
+/**
  * `nbstat` mode without an explicit host timeout: one query, bounded by the scanner's own
  * attempts and timeouts and ended by the run's signal through the scanner. No per-host timer
  * and no per-host listener on the run's signal: thousands of those in flight made every
@@ -322,13 +367,29 @@ async function probeHost(target: Target, ctx: HostContext): Promise<HostResult> 
 // ---------------------------------------------------------------------------------------------
 // Many hosts
 
+/** Targets in arrays (`targetBatches`): taken a batch at a time, not one await per target. */
+export interface TargetBatches {
+  batches: AsyncIterable<readonly Target[]>;
+}
+
+/** A host of the direct `nbstat` path. */
+interface NbstatJob {
+  target: Target;
+  started: number;
+  handle: unknown;
+  /** Its host deadline (performance.now() clock), Infinity without `hostTimeoutMs`. */
+  due: number;
+  timedOut: boolean;
+  finished: boolean;
+}
+
 /**
  * Probe every target with at most `concurrency` hosts in flight and yield each HostResult as it
  * finishes (completion order). A host that fails is reported with its errors and the scan goes
  * on. When `signal` aborts, no new host starts, finished hosts are still yielded and hosts
  * interrupted mid-probe are dropped (their results would be partial).
  */
-export async function* scan(targets: AsyncIterable<Target> | Iterable<Target>, opts: ScanOptions): AsyncGenerator<HostResult, void, undefined> {
+export async function* scan(targets: AsyncIterable<Target> | Iterable<Target> | TargetBatches, opts: ScanOptions): AsyncGenerator<HostResult, void, undefined> {
   const concurrency = Math.max(1, Math.floor(opts.concurrency ?? (opts.mode === 'nbstat' ? DEFAULT_NBSTAT_CONCURRENCY : DEFAULT_CONCURRENCY)));
   // every host in flight listens on the caller's signal: that is expected, not a leak to warn about
   if (opts.signal) setMaxListeners(concurrency * 2 + 32, opts.signal);
@@ -341,13 +402,28 @@ export async function* scan(targets: AsyncIterable<Target> | Iterable<Target>, o
           // unreachable says "closed"; a big sweep shares a few sockets
           detectUnreachable: true,
           ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
-          ...(opts.retries !== undefined ? { retries: opts.retries } : {}),
+          // an explicit retry count is honoured as given: no loss probes
+          ...(opts.retries !== undefined ? { retries: opts.retries, lossProbes: false } : {}),
           ...(opts.rate !== undefined ? { rate: opts.rate } : {}),
           ...(opts.nbstatPort !== undefined ? { port: opts.nbstatPort } : {}),
           ...(opts.signal ? { signal: opts.signal } : {}),
         });
   const ctx: HostContext = { opts, deps, nbstat };
-  const it = (Symbol.asyncIterator in targets ? (targets as AsyncIterable<Target>)[Symbol.asyncIterator]() : (async function* () { yield* targets as Iterable<Target>; })());
+  // `nbstat` mode through the scanner's callback form: no promise, timer or listener per host
+  const direct = opts.mode === 'nbstat' && nbstat?.start !== undefined && nbstat.cancel !== undefined ? nbstat : undefined;
+  const silent = new SilentHostCache();
+  const hostTimeoutMs = opts.hostTimeoutMs;
+  const it: AsyncIterator<Target | readonly Target[]> =
+    'batches' in targets
+      ? targets.batches[Symbol.asyncIterator]()
+      : Symbol.asyncIterator in targets
+        ? targets[Symbol.asyncIterator]()
+        : (async function* () {
+            yield* targets;
+          })();
+  const batched = 'batches' in targets;
+  let batch: readonly Target[] = [];
+  let batchAt = 0;
 
   const done: HostResult[] = [];
   let wake: (() => void) | undefined;
@@ -362,20 +438,94 @@ export async function* scan(targets: AsyncIterable<Target> | Iterable<Target>, o
   let pulling = false;
   const aborted = () => opts.signal?.aborted ?? false;
 
+  const hostDone = (r: HostResult): void => {
+    inFlight--;
+    if (!aborted()) done.push(r);
+    notify();
+    if (!pulling && !exhausted && inFlight < concurrency) void pump();
+  };
+  // host deadlines (`--host-timeout`) of the direct path: hosts start in deadline order, so one
+  // FIFO and one timer serve them all
+  const deadlines: NbstatJob[] = [];
+  let deadlineHead = 0;
+  let deadlineTimer: NodeJS.Timeout | undefined;
+  const armDeadline = (): void => {
+    while (deadlineHead < deadlines.length && deadlines[deadlineHead]!.finished) deadlines[deadlineHead++] = undefined as never;
+    if (deadlineHead > 1024 && deadlineHead * 2 > deadlines.length) {
+      deadlines.splice(0, deadlineHead);
+      deadlineHead = 0;
+    }
+    const head = deadlines[deadlineHead];
+    if (head === undefined) {
+      if (deadlineTimer) clearTimeout(deadlineTimer);
+      deadlineTimer = undefined;
+      return;
+    }
+    if (deadlineTimer) return;
+    deadlineTimer = setTimeout(onDeadline, Math.max(0, head.due - performance.now()));
+  };
+  const onDeadline = (): void => {
+    deadlineTimer = undefined;
+    const now = performance.now() + 0.5;
+    for (let j = deadlines[deadlineHead]; j !== undefined && (j.finished || j.due <= now); j = deadlines[deadlineHead]) {
+      deadlines[deadlineHead++] = undefined as never;
+      if (!j.finished) {
+        j.timedOut = true;
+        direct!.cancel!(j.handle);
+      }
+    }
+    armDeadline();
+  };
+  const onNbstat = (r: NbstatResult, job: NbstatJob): void => {
+    job.finished = true;
+    const errors: ProbeErrorInfo[] = job.timedOut ? [{ step: 'host', status: 'timeout', message: `host deadline of ${hostTimeoutMs} ms reached` }] : [];
+    hostDone(silent.result(job.target, job.started, r, errors));
+    if (job.due !== Infinity && deadlines[deadlineHead] === job) armDeadline();
+  };
+  const startDirect = (t: Target): void => {
+    const job: NbstatJob = { target: t, started: Date.now(), handle: undefined, timedOut: false, finished: false, due: Infinity };
+    try {
+      job.handle = direct!.start!(t.address, onNbstat, job);
+    } catch (e) {
+      job.finished = true;
+      hostDone(hostResult(t, job.started, null, null, null, [errorInfo('nbstat', e, aborted())]));
+      return;
+    }
+    if (hostTimeoutMs !== undefined && !job.finished) {
+      job.due = performance.now() + hostTimeoutMs;
+      deadlines.push(job);
+      if (!deadlineTimer) armDeadline();
+    }
+  };
+
   // one puller at a time: target iteration (and DNS resolution inside it) is sequential
   const pump = async () => {
     if (pulling) return;
     pulling = true;
     try {
       while (!exhausted && !aborted() && inFlight < concurrency && failure === undefined) {
-        const next = await it.next();
-        if (next.done) {
-          exhausted = true;
-          break;
+        let t: Target;
+        if (batchAt < batch.length) {
+          t = batch[batchAt++]!;
+        } else {
+          const next = await it.next();
+          if (next.done) {
+            exhausted = true;
+            break;
+          }
+          if (batched) {
+            batch = next.value as readonly Target[];
+            batchAt = 0;
+            continue;
+          }
+          t = next.value as Target;
         }
-        const t = next.value;
         inFlight++;
-        log('start %s (%s), %d in flight', t.host, t.address, inFlight);
+        if (log.enabled) log('start %s (%s), %d in flight', t.host, t.address, inFlight);
+        if (direct) {
+          startDirect(t);
+          continue;
+        }
         scanHost(t, ctx).then(
           (r) => {
             inFlight--;
@@ -412,6 +562,7 @@ export async function* scan(targets: AsyncIterable<Target> | Iterable<Target>, o
     while (done.length > 0) yield done.shift()!;
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
+    if (deadlineTimer) clearTimeout(deadlineTimer);
     if (!exhausted) await it.return?.(undefined);
     await nbstat?.close();
   }

@@ -18,6 +18,9 @@
  *   in send order, as all share the current RTO), and one timer serves the earliest head. A
  *   deadline is computed with the RTO of the moment, so the first samples of a sweep shorten
  *   the wait of attempts already sent.
+ * - Retransmission budget: smaller on a path that has shown no loss (`allowedAttempts`), and with
+ *   `lossProbes` only one silent target in 8 retransmitted once the path has shown no loss for
+ *   long (`sampling`); a sign of loss brings every retransmission back.
  * - Pacing: at most `maxOutstanding` queries in flight (self-clocking: an answer or a timeout
  *   lets the next query go), optionally also a global token bucket (`rate`, packets per second,
  *   retransmissions included). AbortSignal per query and per transport.
@@ -37,6 +40,8 @@ import { performance } from 'node:perf_hooks';
 import createDebug from 'debug';
 
 const log = createDebug('smbprobe:udp');
+/** One line per transport when it closes: what a sweep sent and got (DEBUG=smbprobe:udp:stats). */
+const statsLog = createDebug('smbprobe:udp:stats');
 
 export type UdpSocketMode = 'shared' | 'connected' | 'auto';
 
@@ -49,6 +54,8 @@ export interface UdpTransportOptions {
   maxTimeoutMs?: number;
   /** Retransmissions after the first attempt. Default 2. */
   retries?: number;
+  /** Loss-probe mode on a path without loss (see `UdpTransport.sampling`). Default false. */
+  lossProbes?: boolean;
   /** Global cap, packets per second (Infinity: none, the window alone paces). Default Infinity. */
   rate?: number;
   /**
@@ -112,6 +119,18 @@ export interface UdpStats {
   timeouts: number;
   /** Queries that went out on a connected socket of their own. */
   connected: number;
+  /**
+   * Loss-probe mode (see `UdpTransport.sampling`): first-attempt timeouts that were not
+   * retransmitted but only listened for the grace period.
+   */
+  retransmitsSkipped: number;
+  /** Of those, queries retransmitted after all because loss evidence came while they listened. */
+  resumed: number;
+}
+
+/** A query started with `UdpTransport.start`, for `cancel`. */
+export interface UdpQueryHandle {
+  readonly req: UdpRequest;
 }
 
 /** NBNS/DNS header: 16-bit ID, response bit in the top bit of the flags. */
@@ -270,18 +289,25 @@ interface Pending {
   /** Every attempt has timed out; still listening for a late answer until `graceUntil`, out of the window. */
   draining: boolean;
   graceUntil: number;
+  /** Draining without the retransmission it would have had (loss-probe mode): resumed on loss evidence. */
+  skipped: boolean;
   chan: Channel | undefined;
   /** Its own connected socket (`connected`, or `auto` while few are in flight). */
   socket: dgram.Socket | undefined;
   /** Datagrams waiting for the connected socket's connect() to finish. */
   early: Uint8Array[] | undefined;
-  resolve: (o: UdpOutcome) => void;
+  done: (o: UdpOutcome, ctx: unknown) => void;
+  ctx: unknown;
   unlisten: () => void;
 }
 
 const DEFAULT_RECV_BUFFER = 4 * 1024 * 1024;
 /** Answers to first attempts seen before a path without loss earns the smaller retransmission budget. */
 const LOSSLESS_EVIDENCE = 32;
+/** Answers to first attempts, and not one loss sign, before silent targets are retransmitted only as samples. */
+const SAMPLING_EVIDENCE = 256;
+/** In loss-probe mode, one first-attempt timeout in this many is retransmitted (the loss probe). */
+const PROBE_EVERY = 8;
 /** IDs per shared socket we are willing to hold at once (of 65,536), so that a free one is found quickly. */
 const IDS_PER_SOCKET = 16384;
 // the targets are IP addresses already: skip dns.lookup and its extra tick per datagram
@@ -300,6 +326,8 @@ export class UdpTransport {
     unreachable: 0,
     timeouts: 0,
     connected: 0,
+    retransmitsSkipped: 0,
+    resumed: 0,
   };
   readonly rtt: RttEstimator;
   /** Most retransmissions a query may get (the `retries` option). */
@@ -314,6 +342,10 @@ export class UdpTransport {
    */
   private answeredAttempt = 1;
   private firstAttemptAnswers = 0;
+  /** An answer too late for any query (unknown ID): a sign of loss or delay; sampling stops for good. */
+  private lossSign = false;
+  private readonly lossProbes: boolean;
+  private probeCount = 0;
   readonly maxOutstanding: number;
   readonly mode: UdpSocketMode;
   readonly connectedLimit: number;
@@ -328,6 +360,8 @@ export class UdpTransport {
   private inWindow = 0;
   readonly lateMs: number;
   private readonly grace = new Fifo<Pending>();
+  /** Deadline of each entry of `grace` (an entry whose query was resumed and drained again is stale). */
+  private readonly graceAt = new Fifo<number>();
   private readonly waiting = new Fifo<Pending>();
   private waitingCount = 0;
   private readonly sendQueue = new Fifo<Pending>();
@@ -354,6 +388,7 @@ export class UdpTransport {
     if (!(timeoutMs > 0)) throw new RangeError(`timeoutMs must be > 0: ${timeoutMs}`);
     this.rtt = new RttEstimator(timeoutMs, minMs, maxMs);
     this.retries = opts.retries ?? 2;
+    this.lossProbes = opts.lossProbes ?? false;
     if (!Number.isInteger(this.retries) || this.retries < 0) throw new RangeError(`retries must be an integer >= 0: ${this.retries}`);
     this.maxOutstanding = opts.maxOutstanding ?? 1024;
     if (!Number.isInteger(this.maxOutstanding) || this.maxOutstanding < 1 || this.maxOutstanding > 32768) {
@@ -396,43 +431,64 @@ export class UdpTransport {
 
   /** One query: resolves with the first matching answer, or why none came. Never rejects for network trouble. */
   request(req: UdpRequest): Promise<UdpOutcome> {
-    const family = isIP(req.address);
-    if (family === 0) throw new TypeError(`not an IP address: ${req.address}`);
-    if (!Number.isInteger(req.port) || req.port < 1 || req.port > 65535) throw new RangeError(`bad port: ${req.port}`);
-    if (this.closed) return Promise.resolve({ status: 'aborted', attempts: 0, message: 'transport closed' });
-    if (req.signal?.aborted) return Promise.resolve({ status: 'aborted', attempts: 0, message: 'aborted before sending' });
+    checkRequest(req); // thrown here, not turned into a rejection by the executor
     return new Promise<UdpOutcome>((resolve) => {
-      const p: Pending = {
-        req,
-        key: family === 4 ? req.address : canonicalAddress(req.address),
-        family: family as 4 | 6,
-        ids: [],
-        sentAt: [],
-        attempts: 0,
-        state: 'waiting',
-        sending: false,
-        draining: false,
-        graceUntil: 0,
-        chan: undefined,
-        socket: undefined,
-        early: undefined,
-        resolve,
-        unlisten: noop,
-      };
-      const signal = req.signal;
-      if (signal) {
-        const onAbort = (): void => this.finish(p, { status: 'aborted', attempts: p.attempts, message: 'aborted' });
-        signal.addEventListener('abort', onAbort, { once: true });
-        p.unlisten = () => signal.removeEventListener('abort', onAbort);
-      }
-      this.waiting.push(p);
-      this.waitingCount++;
-      this.pump();
+      this.start(req, resolve, undefined);
     });
+  }
+
+  /**
+   * One query, callback style (a sweep makes tens of thousands: no promise per query).
+   * `done(outcome, ctx)` is called exactly once, synchronously when the transport is closed or
+   * the signal already aborted. Throws TypeError/RangeError for a bad address or port.
+   */
+  start<C>(req: UdpRequest, done: (o: UdpOutcome, ctx: C) => void, ctx: C): UdpQueryHandle {
+    const family = checkRequest(req);
+    const p: Pending = {
+      req,
+      key: family === 4 ? req.address : canonicalAddress(req.address),
+      family,
+      ids: [],
+      sentAt: [],
+      attempts: 0,
+      state: 'waiting',
+      sending: false,
+      draining: false,
+      graceUntil: 0,
+      skipped: false,
+      chan: undefined,
+      socket: undefined,
+      early: undefined,
+      done: done as (o: UdpOutcome, ctx: unknown) => void,
+      ctx,
+      unlisten: noop,
+    };
+    if (this.closed || req.signal?.aborted) {
+      p.state = 'done';
+      done({ status: 'aborted', attempts: 0, message: this.closed ? 'transport closed' : 'aborted before sending' }, ctx);
+      return p;
+    }
+    const signal = req.signal;
+    if (signal) {
+      const onAbort = (): void => this.finish(p, { status: 'aborted', attempts: p.attempts, message: 'aborted' });
+      signal.addEventListener('abort', onAbort, { once: true });
+      p.unlisten = () => signal.removeEventListener('abort', onAbort);
+    }
+    this.waiting.push(p);
+    this.waitingCount++;
+    this.pump();
+    return p;
+  }
+
+  /** Ends a query started with `start` now, as `aborted` (a host deadline); nothing if it already ended. */
+  cancel(handle: UdpQueryHandle, message = 'aborted'): void {
+    const p = handle as Pending;
+    if (p.state !== 'done') this.finish(p, { status: 'aborted', attempts: p.attempts, message });
   }
 
   /** Ends every query (`aborted`) and closes the sockets. */
   async close(): Promise<void> {
+    if (!this.closed && statsLog.enabled) statsLog('%o', this.stats);
     this.closed = true;
     this.offAbort();
     for (const p of [...this.waiting.drainAll(), ...this.live]) {
@@ -674,8 +730,9 @@ export class UdpTransport {
       if (p) earliest = Math.min(earliest, p.sentAt[i]! + this.rtt.timeoutFor(i + 1));
     }
     let g = this.grace.peek();
-    while (g !== undefined && g.state === 'done') {
+    while (g !== undefined && !this.graceLive(g, this.graceAt.peek()!)) {
       this.grace.shift();
+      this.graceAt.shift();
       g = this.grace.peek();
     }
     if (g) earliest = Math.min(earliest, g.graceUntil);
@@ -708,12 +765,14 @@ export class UdpTransport {
       }
     }
     for (let p = this.grace.peek(); p !== undefined; p = this.grace.peek()) {
-      if (p.state === 'done') {
+      if (!this.graceLive(p, this.graceAt.peek()!)) {
         this.grace.shift();
+        this.graceAt.shift();
         continue;
       }
       if (p.graceUntil > now) break;
       this.grace.shift();
+      this.graceAt.shift();
       this.timeout(p);
     }
     this.drain();
@@ -722,15 +781,35 @@ export class UdpTransport {
 
   /** Attempts a query may have now: see `answeredAttempt`. */
   get allowedAttempts(): number {
-    if (this.firstAttemptAnswers < LOSSLESS_EVIDENCE) return 1 + this.retries;
+    if (this.firstAttemptAnswers < LOSSLESS_EVIDENCE || this.lossSign) return 1 + this.retries;
     return Math.min(1 + this.retries, this.answeredAttempt + 1);
+  }
+
+  /**
+   * Loss-probe mode: SAMPLING_EVIDENCE answers came to first attempts, none ever needed a
+   * retransmission and no answer ever came too late for its query. Then only one silent target
+   * in PROBE_EVERY is retransmitted (the loss probe); the others listen for the grace period
+   * (lateMs) without it, out of the window. The first sign of loss (an answer to a
+   * retransmission, or one too late for any query) ends the mode for good and retransmits at
+   * once every query still listening without its retransmission.
+   */
+  get sampling(): boolean {
+    return this.lossProbes && this.firstAttemptAnswers >= SAMPLING_EVIDENCE && this.answeredAttempt === 1 && !this.lossSign && this.lateMs > 0;
+  }
+
+  private graceLive(p: Pending, at: number): boolean {
+    return p.state === 'active' && p.draining && p.graceUntil === at;
   }
 
   private expire(p: Pending): void {
     if (p.attempts < this.allowedAttempts) {
-      p.sending = true;
-      this.sendQueue.push(p);
-      return;
+      if (!(p.attempts === 1 && this.sampling && ++this.probeCount % PROBE_EVERY !== 0)) {
+        p.sending = true;
+        this.sendQueue.push(p);
+        return;
+      }
+      p.skipped = true;
+      this.stats.retransmitsSkipped++;
     }
     if (this.lateMs > 0) {
       // out of the window: it sends nothing more, it only listens a while longer
@@ -738,10 +817,37 @@ export class UdpTransport {
       p.graceUntil = performance.now() + this.lateMs;
       this.inWindow--;
       this.grace.push(p);
+      this.graceAt.push(p.graceUntil);
       this.pump();
       return;
     }
     this.timeout(p);
+  }
+
+  /** A sign of loss: loss-probe mode ends, and queries that skipped their retransmission get it now. */
+  private lossEvidence(): void {
+    const wasSampling = this.sampling;
+    this.lossSign = true;
+    if (!wasSampling && this.stats.retransmitsSkipped === this.stats.resumed) return;
+    const skipped = this.grace.drainAll();
+    const at = this.graceAt.drainAll();
+    for (let i = 0; i < skipped.length; i++) {
+      const p = skipped[i]!;
+      if (!this.graceLive(p, at[i]!)) continue;
+      if (p.skipped) {
+        log('loss evidence: %s:%d gets its retransmission after all', p.req.address, p.req.port);
+        p.skipped = false;
+        p.draining = false;
+        this.inWindow++;
+        this.stats.resumed++;
+        p.sending = true;
+        this.sendQueue.push(p);
+      } else {
+        this.grace.push(p);
+        this.graceAt.push(at[i]!);
+      }
+    }
+    this.drain();
   }
 
   private timeout(p: Pending): void {
@@ -761,6 +867,8 @@ export class UdpTransport {
     if (!p || p.state !== 'active') {
       this.stats.ignoredUnknownId++;
       log('ignored response id 0x%s from %s:%d: no such query outstanding', id.toString(16).padStart(4, '0'), rinfo.address, rinfo.port);
+      // an answer after its query ended: a retransmission might have been needed
+      if (!this.lossSign) this.lossEvidence();
       return;
     }
     this.accept(p, id, msg, rinfo);
@@ -787,7 +895,11 @@ export class UdpTransport {
     this.stats.matched++;
     if (attempt < p.attempts - 1 || p.draining) this.stats.lateMatched++;
     if (attempt === 0) this.firstAttemptAnswers++;
-    else if (attempt + 1 > this.answeredAttempt) this.answeredAttempt = attempt + 1;
+    else if (attempt + 1 > this.answeredAttempt) {
+      const wasSampling = this.sampling;
+      this.answeredAttempt = attempt + 1;
+      if (wasSampling) this.lossEvidence();
+    }
     // the first samples of a sweep shorten deadlines computed with the initial timeout
     if (this.rtt.rto < this.rtoAtArm * 0.8) this.armTimer();
     this.finish(p, { status: 'ok', data: msg, from: { address: rinfo.address, port: rinfo.port }, transactionId: id, rttMs, attempts: p.attempts });
@@ -818,8 +930,8 @@ export class UdpTransport {
         // already closed
       }
     }
-    if (outcome.status !== 'ok') log('%s:%d %s: %s', p.req.address, p.req.port, outcome.status, outcome.message);
-    p.resolve(outcome);
+    if (outcome.status !== 'ok' && log.enabled) log('%s:%d %s: %s', p.req.address, p.req.port, outcome.status, outcome.message);
+    p.done(outcome, p.ctx);
     if (wasActive) {
       this.live.delete(p);
       if (!p.draining) this.inWindow--;
@@ -892,3 +1004,11 @@ export class UdpTransport {
 }
 
 function noop(): void {}
+
+/** The address family of a request; throws for a programmer error (not an IP address, bad port). */
+function checkRequest(req: UdpRequest): 4 | 6 {
+  const family = isIP(req.address);
+  if (family === 0) throw new TypeError(`not an IP address: ${req.address}`);
+  if (!Number.isInteger(req.port) || req.port < 1 || req.port > 65535) throw new RangeError(`bad port: ${req.port}`);
+  return family as 4 | 6;
+}

@@ -1,10 +1,12 @@
 /** Orchestration (src/scan/scan.ts) with fake probes injected: no sockets. */
 import { strict as assert } from 'node:assert';
 import type { SmbProbeOptions } from '../../src/probe/smb.js';
-import type { NbstatResult, SmbPortResult, SmbResult } from '../../src/scan/result.js';
+import type { HostResult, NbstatResult, SmbPortResult, SmbResult } from '../../src/scan/result.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_NBSTAT_CONCURRENCY, fileServerName, mergeSmbResults, scan, type ScanDeps } from '../../src/scan/scan.js';
 import type { Target } from '../../src/scan/targets.js';
 import { sampleHost } from './findings.test.js';
+import { NbstatScanner } from '../../src/probe/nbstat.js';
+import { NbnsResponder } from '../support/nbns-responder.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const targets = (n: number): Target[] => Array.from({ length: n }, (_, i) => ({ host: `192.0.2.${i + 1}`, address: `192.0.2.${i + 1}`, family: 4 as const }));
@@ -200,6 +202,47 @@ describe('scan: nbstat sweeps', () => {
     assert.equal(rs.length, 3000);
     assert.ok(DEFAULT_NBSTAT_CONCURRENCY > DEFAULT_CONCURRENCY);
     assert.ok(max > DEFAULT_CONCURRENCY * 4, `hosts in flight ${max}`);
+  });
+
+  it('nbstat mode: the callback path gives what the per-host promise path gave, host deadline included', async () => {
+    const answering = ['127.77.230.1', '127.77.230.2', '127.77.230.3'];
+    const resp = await NbnsResponder.start({ addresses: answering });
+    const slow = await NbnsResponder.start({ addresses: ['127.77.231.1'], port: resp.port, delayMs: 2500 });
+    const quiet = await NbnsResponder.start({ addresses: ['127.77.232.1'], port: resp.port, answer: false });
+    const list = [...answering, '127.77.231.1', '127.77.232.1', 'not-an-address'].map((a) => ({ host: a, address: a, family: 4 as const }));
+    const real = (promisesOnly: boolean): ScanDeps => ({
+      createNbstatScanner: (o) => {
+        const sc = new NbstatScanner(o);
+        return promisesOnly ? { query: (a, sig) => sc.query(a, sig), close: () => sc.close() } : sc;
+      },
+      probeSmb: async () => {
+        throw new Error('no SMB in nbstat mode');
+      },
+    });
+    // what varies from run to run: times. A silent query lasts at least 50 + 100 + 200 + 300 ms
+    // (four attempts: too few answers for a smaller budget) and the 250 ms grace: past the deadline
+    const norm = (rs: HostResult[]) =>
+      rs
+        .map((r) => ({ ...r, startedAt: '', durationMs: 0, nbstat: r.nbstat && { ...r.nbstat, rttMs: r.nbstat.rttMs === null ? null : 0 } }))
+        .sort((a, b) => a.address.localeCompare(b.address));
+    try {
+      for (const hostTimeoutMs of [undefined, 600]) {
+        const o = { mode: 'nbstat' as const, nbstatPort: resp.port, timeoutMs: 300, retries: 3, ...(hostTimeoutMs ? { hostTimeoutMs } : {}) };
+        const direct = norm(await all(scan(list, { ...o, deps: real(false) })));
+        const promised = norm(await all(scan(list, { ...o, deps: real(true) })));
+        assert.deepEqual(direct, promised);
+        const slowHost = direct.find((r) => r.address === '127.77.231.1')!;
+        if (hostTimeoutMs) {
+          assert.equal(slowHost.nbstat?.status, 'aborted');
+          assert.deepEqual(slowHost.errors, [{ step: 'host', status: 'timeout', message: 'host deadline of 600 ms reached' }]);
+        } else {
+          assert.equal(slowHost.nbstat?.status, 'timeout');
+        }
+        assert.deepEqual(direct.map((r) => r.nbstat?.status ?? r.errors[0]?.status), ['ok', 'ok', 'ok', ...(hostTimeoutMs ? ['aborted', 'aborted'] : ['timeout', 'timeout']), 'error']);
+      }
+    } finally {
+      await Promise.all([resp.close(), slow.close(), quiet.close()]);
+    }
   });
 
   it('no MaxListenersExceededWarning on a big sweep with a signal, in any mode', async () => {

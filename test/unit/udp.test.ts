@@ -339,6 +339,38 @@ describe('udp: sweeps (window, late answers, retransmission budget, hybrid socke
     });
   });
 
+  it('loss-probe mode: after 256 clean answers only one silent target in 8 is retransmitted; the first loss sign retransmits the others', async () => {
+    const addresses = Array.from({ length: 300 }, (_, i) => `127.77.${224 + Math.floor(i / 200)}.${(i % 200) + 1}`);
+    const silentAddrs = Array.from({ length: 40 }, (_, i) => `127.77.226.${i + 1}`);
+    const lossyAddrs = Array.from({ length: 16 }, (_, i) => `127.77.227.${i + 1}`);
+    const resp = await NbnsResponder.start({ addresses });
+    const silent = await NbnsResponder.start({ addresses: silentAddrs, port: resp.port, answer: false });
+    const lossy = await NbnsResponder.start({ addresses: lossyAddrs, port: resp.port, dropFirst: 1 });
+    // timeouts generous enough that the clean phase stays clean on a loaded machine
+    const t = new UdpTransport({ timeoutMs: 1000, minTimeoutMs: 400, retries: 2, lateMs: 1200, rate: Infinity, lossProbes: true });
+    try {
+      assert.equal(t.sampling, false);
+      assert.ok((await Promise.all(addresses.map((address) => t.request({ address, port: resp.port, build })))).every((o) => o.status === 'ok' && o.attempts === 1));
+      assert.equal(t.sampling, true);
+      assert.equal(t.allowedAttempts, 2);
+      const quiet = await Promise.all(silentAddrs.map((address) => t.request({ address, port: resp.port, build })));
+      assert.ok(quiet.every((o) => o.status === 'timeout'));
+      assert.equal(quiet.filter((o) => o.attempts === 2).length, 5, 'one loss probe in 8');
+      assert.equal(quiet.filter((o) => o.attempts === 1).length, 35);
+      assert.equal(t.stats.retransmitsSkipped, 35);
+      assert.equal(silent.total, 45);
+      // answers lost on the way: the probes among them are answered, which resumes the rest
+      const res = await Promise.all(lossyAddrs.map((address) => t.request({ address, port: resp.port, build })));
+      assert.ok(res.every((o) => o.status === 'ok' && o.attempts === 2), JSON.stringify(res.map((o) => [o.status, o.attempts])));
+      assert.equal(t.sampling, false);
+      assert.ok(t.stats.resumed >= 1);
+      assert.equal(t.allowedAttempts, 3, 'a loss sign restores the full budget');
+    } finally {
+      await t.close();
+      await Promise.all([resp.close(), silent.close(), lossy.close()]);
+    }
+  });
+
   it('auto: a connected socket while few queries are in flight (ICMP seen), shared sockets beyond', async () => {
     const port = await closedPort();
     const t = new UdpTransport({ mode: 'auto', connectedLimit: 2, timeoutMs: 100, minTimeoutMs: 20, retries: 0, lateMs: 0 });
