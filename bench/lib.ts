@@ -4,7 +4,7 @@
  * error and signals.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -95,17 +95,25 @@ export interface Measured {
  * Run argv (optionally inside the namespace) under /usr/bin/time; stdout kept (or discarded when
  * `discardStdout`), wall time from here. Rejects only when the process cannot start.
  */
-export async function measure(argv: string[], o: { ns?: boolean; discardStdout?: boolean; timeoutS?: number; env?: NodeJS.ProcessEnv; stdoutTo?: (chunk: Buffer) => void } = {}): Promise<Measured> {
+export async function measure(
+  argv: string[],
+  o: { ns?: boolean; discardStdout?: boolean; timeoutS?: number; env?: NodeJS.ProcessEnv; stdoutTo?: (chunk: Buffer) => void; stdoutFile?: boolean } = {},
+): Promise<Measured> {
   const dir = tempDir();
   const tf = join(dir, 'time');
   const full = ['/usr/bin/time', '-q', '-o', tf, '-f', '%e %U %S %M', ...argv];
   const cmd = o.ns ? inNs(full) : full;
   const t0 = performance.now();
-  const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: o.env ?? process.env });
+  // stdoutFile: the tool writes into a file, read once it has exited, so that a tool with much
+  // output does not share the CPU with this process reading a pipe while it runs
+  const outFile = join(dir, 'stdout');
+  const outFd = o.stdoutFile ? openSync(outFile, 'w') : undefined;
+  const child = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', outFd ?? 'pipe', 'pipe'], env: o.env ?? process.env });
+  if (outFd !== undefined) closeSync(outFd);
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   let outBytes = 0;
-  child.stdout!.on('data', (c: Buffer) => {
+  child.stdout?.on('data', (c: Buffer) => {
     if (o.stdoutTo) o.stdoutTo(c);
     if (!o.discardStdout && outBytes < 256 << 20) {
       out.push(c);
@@ -131,8 +139,9 @@ export async function measure(argv: string[], o: { ns?: boolean; discardStdout?:
   } catch {
     // killed before time wrote
   }
+  const stdout = o.stdoutFile ? readFileSync(outFile, 'utf8') : Buffer.concat(out).toString('utf8');
   rmSync(dir, { recursive: true, force: true });
-  return { wallS, userS, sysS, cpuS: userS + sysS, maxRssMb, code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+  return { wallS, userS, sysS, cpuS: userS + sysS, maxRssMb, code, stdout, stderr: Buffer.concat(err).toString('utf8') };
 }
 
 /** Start a long-running helper; killed at cleanup. */

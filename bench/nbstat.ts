@@ -85,7 +85,7 @@ function result(tool: string, s: Sweep, settings: string, m: Measured, found: Se
 }
 
 export async function runNbtscan(s: Sweep, extra: string[]): Promise<RunResult> {
-  const m = await measure(['nbtscan', '-q', ...extra, s.cidr], { ns: true, timeoutS: 300 });
+  const m = await measure(['nbtscan', '-q', ...extra, s.cidr], { ns: true, timeoutS: 300, stdoutFile: true });
   const found = new Set<string>();
   for (const line of m.stdout.split('\n')) {
     const a = /^(\d+\.\d+\.\d+\.\d+)\s/.exec(line)?.[1];
@@ -96,7 +96,7 @@ export async function runNbtscan(s: Sweep, extra: string[]): Promise<RunResult> 
 
 export async function runSmbprobe(smbprobe: string, s: Sweep, extra: string[], capS = 600): Promise<RunResult> {
   // `timeout` (not a kill from here) so that /usr/bin/time still reports; output so far counts
-  const m = await measure(['timeout', '-s', 'INT', String(capS), 'node', smbprobe, 'nbstat', s.cidr, '--format', 'ndjson', '--no-progress', ...extra], { ns: true, timeoutS: capS + 60 });
+  const m = await measure(['timeout', '-s', 'INT', String(capS), 'node', smbprobe, 'nbstat', s.cidr, '--format', 'ndjson', '--no-progress', ...extra], { ns: true, timeoutS: capS + 60, stdoutFile: true });
   const found = new Set<string>();
   for (const line of m.stdout.split('\n')) {
     if (!line.endsWith('}')) continue;
