@@ -403,7 +403,8 @@ export class CaptureDecoder {
       if (!this.isServerPort(srcPort) && !this.isServerPort(dstPort)) return true;
       const seq = ((d[o + 4]! << 24) | (d[o + 5]! << 16) | (d[o + 6]! << 8) | d[o + 7]!) >>> 0;
       const flagBits = ((d[o + 12]! & 0x0f) << 8) | d[o + 13]!;
-      this.segment(rec, this.ipv4(d, 26), srcPort, this.ipv4(d, 30), dstPort, seq, flagBits, d.subarray(o + hl, end), 0, out);
+      // most segments are bare ACKs: no view for an empty payload
+      this.segment(rec, this.ipv4(d, 26), srcPort, this.ipv4(d, 30), dstPort, seq, flagBits, o + hl === end ? EMPTY : d.subarray(o + hl, end), 0, out);
       return true;
     }
     if (proto === 17) {
@@ -522,6 +523,15 @@ export class CaptureDecoder {
     // past the failed header, so this ends
     const first: Chunk = { data: ev.data, offset: ev.offset, frame: ev.frame, tsSec: ev.tsSec, tsNsec: ev.tsNsec, owned: false };
     let queue: Chunk[];
+    if (!st.hunt && (st.framer === undefined || st.framer.buffered === 0)) {
+      // nothing held: whole messages at the start of the segment go out as views of it, without
+      // the framer (the same messages, frames and offsets it would give)
+      const used = this.wholeMessages(st, ev, out);
+      if (used === ev.data.length) return;
+      if (used > 0) first.data = ev.data.subarray(used);
+      first.offset = ev.offset + used;
+      st.framer = undefined;
+    }
     if (!st.hunt) {
       // the usual case, in sync: frame the chunk; a queue only after a framing error
       if (!st.framer) this.startFramer(st, first.offset);
@@ -551,6 +561,53 @@ export class CaptureDecoder {
       if (replay) queue.push(...replay);
       else this.detach(st);
     }
+  }
+
+  /**
+   * Emit the complete NBSS messages at the start of `ev.data` (a flow holding nothing) and return
+   * the bytes they took. Stops at the first partial message or at a header the framer would
+   * refuse: the framer takes the rest (and reports the error as it does).
+   */
+  private wholeMessages(st: FlowState, ev: Extract<ReassemblyEvent, { kind: 'data' }>, out: AppMessage[]): number {
+    const d = ev.data;
+    const len = d.length;
+    const direct = st.side.transport === 'direct';
+    const max = this.framingCap(st.side.transport);
+    let pos = 0;
+    while (len - pos >= 4) {
+      const b0 = d[pos]!;
+      const b1 = d[pos + 1]!;
+      let length: number;
+      // the checks of the framer's header parse (codec/nbss.ts)
+      if (direct) {
+        if (b0 !== 0) break;
+        length = b1 * 0x10000 + (d[pos + 2]! << 8) + d[pos + 3]!;
+      } else {
+        if (b0 !== 0 && (b0 < 0x81 || b0 > 0x85)) break;
+        if ((b1 & 0xfe) !== 0) break;
+        length = (b1 & 1) * 0x10000 + (d[pos + 2]! << 8) + d[pos + 3]!;
+      }
+      if (length > max || len - pos - 4 < length) break;
+      this.stats.nbss++;
+      out.push({
+        kind: 'nbss',
+        transport: st.side.transport,
+        client: st.side.client,
+        server: st.side.server,
+        fromServer: st.side.fromServer,
+        connection: st.side.connection,
+        frame: ev.frame,
+        firstFrame: ev.frame,
+        tsSec: ev.tsSec,
+        tsNsec: ev.tsNsec,
+        type: b0,
+        flags: direct ? 0 : b1,
+        payload: d.subarray(pos + 4, pos + 4 + length),
+        streamOffset: ev.offset + pos,
+      });
+      pos += 4 + length;
+    }
+    return pos;
   }
 
   private startFramer(st: FlowState, offset: number): void {
