@@ -129,7 +129,7 @@ export class PassiveAnalyzer {
     // only in --messages; host results read the server's security blobs once or twice per host
     // and only the headers of SMB2 commands not decoded
     this.decoder = new MessageDecoder({
-      requestAuth: this.events, andxChain: false, lazyAuth: !this.events, smb1SessionSetupRequests: this.events, smb2OtherBodies: this.events,
+      requestAuth: this.events, andxChain: false, lazyAuth: !this.events, smb1SessionSetupRequests: this.events, smb2OtherBodies: this.events, lazySmb1Bodies: !this.events,
     });
   }
 

@@ -364,7 +364,9 @@ function nbnsLean(m: Extract<DecodedMessage, { kind: 'nbns' }>): Pick<NbnsSummar
 const NO_FIELDS: Record<string, Json> = Object.freeze({}) as Record<string, Json>;
 
 function smb1Lean(m: Extract<DecodedMessage, { kind: 'smb1' }>): Record<string, Json> {
-  return m.body.command === 'negotiate-request' ? { dialects: [...m.body.message.dialects] } : NO_FIELDS;
+  // the header first: other bodies may be decoded only when read
+  const h = m.header;
+  return h.command === Smb1Command.NEGOTIATE && !h.isReply && m.body.command === 'negotiate-request' ? { dialects: [...m.body.message.dialects] } : NO_FIELDS;
 }
 
 function smb2Lean(m: Extract<DecodedMessage, { kind: 'smb2' }>): Record<string, Json> {

@@ -170,7 +170,8 @@ export class HostBuilder {
           reason: `frame ${meta.frame}: the server answered SMB1 ${hd.commandName ?? `0x${hd.command.toString(16)}`} with STATUS_SUCCESS (an SMB1 dialect was negotiated before the capture)`,
         };
       }
-      if (m.body.command === 'session-setup-response') {
+      // read the body only when it can still tell something (it may be decoded on first read)
+      if (hd.command === Smb1Command.SESSION_SETUP_ANDX && hd.isReply && (h.nativeOs === null || h.ntlm1 === null) && m.body.command === 'session-setup-response') {
         const r = m.body.message;
         if ('nativeOs' in r && r.nativeOs !== undefined && h.nativeOs === null) {
           h.nativeOs = r.nativeOs;

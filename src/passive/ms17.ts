@@ -142,7 +142,6 @@ export class Ms17Detector {
       if (this.conns.size >= this.maxConnections) this.conns.delete(this.conns.keys().next().value as string);
       this.conns.set(key, st);
     }
-    const t = m.body.command === 'trans' ? m.body.message : undefined;
     const client = meta.fromServer ? meta.dst : meta.src;
     const server = meta.fromServer ? meta.src : meta.dst;
     const det = (id: Ms17FindingId, frames: number[], detail: string): Ms17Detection => {
@@ -156,6 +155,8 @@ export class Ms17Detector {
     if (meta.frame > st.lastFrame) st.lastFrame = meta.frame;
     if (!h.isReply) {
       if (meta.fromServer) return out;
+      // only requests' bodies are read (they may be decoded on first read)
+      const t = c !== Smb1Command.TRANSACTION2_SECONDARY && m.body.command === 'trans' ? m.body.message : undefined;
       if (c === Smb1Command.TRANSACTION2 && t?.subcommand === Trans2Subcommand.SESSION_SETUP) {
         const extra = t.timeout !== undefined ? `, Timeout 0x${t.timeout.toString(16).padStart(8, '0')}` : '';
         det('doublepulsar-probe', [meta.frame], `frame ${meta.frame}: ${client.ip} sent TRANS2 SESSION_SETUP (subcommand 0x000e) with MID ${h.mid}${extra}`);

@@ -220,8 +220,11 @@ export interface Smb1RawMessage {
 }
 
 /** Decode header + first block; a reader over the message for further parsing. */
-export function decodeSmb1Frame(buf: Uint8Array, offset = 0, end = buf.length): { header: Smb1Header; block: Smb1Block } {
-  const header = decodeHeader(buf, offset, end);
+/**
+ * The header and the first block. `header`: the header of these same bytes, already decoded (by a
+ * caller that dispatched on it), used as it is instead of being decoded again.
+ */
+export function decodeSmb1Frame(buf: Uint8Array, offset = 0, end = buf.length, header: Smb1Header = decodeHeader(buf, offset, end)): { header: Smb1Header; block: Smb1Block } {
   const block = decodeSmb1Block(buf, offset, SMB1_HEADER_SIZE, end);
   return { header, block };
 }
