@@ -97,6 +97,8 @@ interface Pending {
   /** NBNS broadcast / WACKed requests stay open after an answer: reported at the end only if never answered. */
   answered: boolean;
   keepOpen: boolean;
+  /** Order of opening (set by open). */
+  seq?: number;
 }
 
 const side = (meta: MessageMeta, fields: Record<string, Json>): ExchangeSide => ({
@@ -154,7 +156,15 @@ function refineType(type: ExchangeType, response: Record<string, Json> | undefin
 }
 
 export class Pairer {
+  /**
+   * Open requests, in order of opening: those kept open after answers from the start (broadcast
+   * queries) apart, so that the table the other requests churn through stays small (a Map holding
+   * thousands of lasting entries made every request's set/delete several times slower). Together
+   * they are the one table bounded by maxPending; `seq` gives their common order.
+   */
   private readonly pending = new Map<string, Pending>();
+  private readonly kept = new Map<string, Pending>();
+  private seq = 0;
   /** Connection → key of its open SMB1 NEGOTIATE (for an SMB2 answer to it). */
   private readonly smb1Negotiates = new Map<string, string>();
   private readonly maxPending: number;
@@ -190,38 +200,58 @@ export class Pairer {
 
   /** End of capture: every request still open, oldest first, with `response: null`. */
   flush(out: Exchange[] = []): Exchange[] {
-    const open = [...this.pending.values()].filter((p) => !p.answered);
-    open.sort((a, b) => a.request.frame - b.request.frame);
+    const open = [...this.pending.values(), ...this.kept.values()].filter((p) => !p.answered);
+    open.sort((a, b) => a.request.frame - b.request.frame || a.seq! - b.seq!);
     for (const p of open) out.push(unanswered(p));
     this.pending.clear();
+    this.kept.clear();
     this.smb1Negotiates.clear();
     return out;
   }
 
   get size(): number {
-    return this.pending.size;
+    return this.pending.size + this.kept.size;
+  }
+
+  private find(key: string): Pending | undefined {
+    return this.pending.get(key) ?? this.kept.get(key);
+  }
+
+  private remove(key: string, p: Pending): void {
+    if (this.pending.get(key) === p) this.pending.delete(key);
+    else this.kept.delete(key);
+  }
+
+  /** The request opened first, of both tables. */
+  private oldest(): [string, Pending] {
+    const a = this.pending.entries().next();
+    const b = this.kept.entries().next();
+    if (a.done) return b.value as [string, Pending];
+    if (b.done) return a.value;
+    return a.value[1].seq! < b.value[1].seq! ? a.value : b.value;
   }
 
   private open(key: string, p: Pending, out: Exchange[]): void {
-    const old = this.pending.get(key);
+    const old = this.find(key);
     if (old) {
       // the same id reused before an answer: the first request was never answered
-      this.pending.delete(key);
+      this.remove(key, old);
       if (!old.answered) out.push(unanswered(old));
     }
-    while (this.pending.size >= this.maxPending) {
-      const [k, oldest] = this.pending.entries().next().value as [string, Pending];
-      this.pending.delete(k);
+    while (this.pending.size + this.kept.size >= this.maxPending) {
+      const [k, oldest] = this.oldest();
+      this.remove(k, oldest);
       this.evicted++;
       if (!oldest.answered) out.push(unanswered(oldest));
     }
-    this.pending.set(key, p);
+    p.seq = this.seq++;
+    (p.keepOpen ? this.kept : this.pending).set(key, p);
   }
 
   private close(key: string, meta: MessageMeta, fields: Record<string, Json>, m: DecodedMessage, out: Exchange[], type?: ExchangeType): boolean {
-    const p = this.pending.get(key);
+    const p = this.find(key);
     if (!p) return false;
-    if (!p.keepOpen) this.pending.delete(key);
+    if (!p.keepOpen) this.remove(key, p);
     p.answered = true;
     const x: Exchange = {
       type: refineType(type ?? p.type, fields),
@@ -269,7 +299,7 @@ export class Pairer {
       return;
     }
     const key = `nbns|${epKey(meta.dst)}|${s.transactionId}`;
-    const p = this.pending.get(key);
+    const p = this.find(key);
     if (p) {
       // a WACK says "wait": the real answer follows with the same id
       if (m.packet.opcode === NbnsOpcode.WACK) p.keepOpen = true;
@@ -330,7 +360,7 @@ export class Pairer {
       return;
     }
     if (!meta.fromServer) return;
-    if (h.status === NtStatus.STATUS_PENDING && this.pending.has(key)) return;
+    if (h.status === NtStatus.STATUS_PENDING && this.find(key) !== undefined) return;
     if (this.close(key, meta, fields, m, out)) return;
     if (h.command === Smb2Command.NEGOTIATE) {
       // the SMB2 answer to a multi-protocol (or SMB1-only) SMB1 NEGOTIATE
