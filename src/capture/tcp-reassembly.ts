@@ -111,7 +111,9 @@ interface Direction {
 
 interface Connection {
   id: number;
-  dirs: Map<string, Direction>;
+  /** The directions seen, in the order they were (two fields: no Map per connection). */
+  first: Direction | undefined;
+  second: Direction | undefined;
   lastTsSec: number;
   /** Frame and time of the last segment (lastTsSec is its second). */
   lastFrame: number;
@@ -130,6 +132,8 @@ interface Connection {
   older: Connection | undefined;
   newer: Connection | undefined;
 }
+
+const NO_DATA = new Uint8Array(0);
 
 /** Signed distance a - b in 32-bit sequence space. */
 export function seqDiff(a: number, b: number): number {
@@ -158,6 +162,7 @@ export class TcpReassembler {
   /** The map's head when it was last found not idle at capture second `idleNow` (undefined: look again). */
   private idleHead: Connection | undefined;
   private idleNow = 0;
+  private readonly scratch: Pending = { seq: 0, data: NO_DATA, missing: 0, fin: false, frame: 0, tsSec: 0, tsNsec: 0 };
   readonly stats: TcpReassemblyStats = { segments: 0, duplicates: 0, afterClose: 0, gaps: 0, evicted: 0 };
 
   constructor(opts: TcpReassemblyOptions = {}) {
@@ -201,7 +206,7 @@ export class TcpReassembler {
         // a bare ACK or RST of an unknown connection creates nothing
         if (!s.syn && !s.fin && !hasData) return out;
         conn = {
-          id: this.nextId++, dirs: new Map(), lastTsSec: s.tsSec, lastFrame: s.frame, lastTsNsec: s.tsNsec, key: ckey, src: s.src, srcPort: s.srcPort, dst: s.dst, dstPort: s.dstPort,
+          id: this.nextId++, first: undefined, second: undefined, lastTsSec: s.tsSec, lastFrame: s.frame, lastTsNsec: s.tsNsec, key: ckey, src: s.src, srcPort: s.srcPort, dst: s.dst, dstPort: s.dstPort,
           forward: dkey, backward: `${b}>${a}`, live: true, older: undefined, newer: undefined,
         };
         this.conns.set(ckey, conn);
@@ -213,12 +218,13 @@ export class TcpReassembler {
     conn.lastTsSec = s.tsSec;
     conn.lastFrame = s.frame;
     conn.lastTsNsec = s.tsNsec;
-    let d = conn.dirs.get(dkey);
+    let d = conn.first !== undefined && conn.first.stream.key === dkey ? conn.first : conn.second !== undefined && conn.second.stream.key === dkey ? conn.second : undefined;
     if (d && s.syn && d.synNext !== undefined && seqDiff((s.seq + 1) >>> 0, d.synNext) !== 0) {
       // a SYN with a new ISN on a known 4-tuple: the old connection is over
       this.closeConnection(conn, 'reused', atOf(s), out);
       conn.id = this.nextId++;
-      conn.dirs.clear();
+      conn.first = undefined;
+      conn.second = undefined;
       d = undefined;
     }
     if (!d) {
@@ -232,7 +238,8 @@ export class TcpReassembler {
         ooo: [],
         oooBytes: 0,
       };
-      conn.dirs.set(dkey, d);
+      if (conn.first === undefined) conn.first = d;
+      else conn.second = d;
     }
     if (d.closed) {
       if (hasData || s.fin) this.stats.afterClose++;
@@ -251,13 +258,24 @@ export class TcpReassembler {
       }
       if (d.started && !s.rst && (hasData || s.fin)) {
         const seq = s.syn ? (s.seq + 1) >>> 0 : s.seq >>> 0;
-        this.accept(d, { seq, data: s.payload, missing: s.missing ?? 0, fin: s.fin, frame: s.frame, tsSec: s.tsSec, tsNsec: s.tsNsec }, out);
+        // one reused object: accept copies what it buffers, deliver keeps nothing of it
+        const p = this.scratch;
+        p.seq = seq;
+        p.data = s.payload;
+        p.missing = s.missing ?? 0;
+        p.fin = s.fin;
+        p.frame = s.frame;
+        p.tsSec = s.tsSec;
+        p.tsNsec = s.tsNsec;
+        this.accept(d, p, out);
+        p.data = NO_DATA;
       }
     }
     if (s.rst) {
       // the connection is aborted: both directions give what they hold and close
       const at = atOf(s);
-      for (const dir of conn.dirs.values()) if (!dir.closed) this.closeDirection(dir, 'rst', at, out);
+      if (conn.first !== undefined && !conn.first.closed) this.closeDirection(conn.first, 'rst', at, out);
+      if (conn.second !== undefined && !conn.second.closed) this.closeDirection(conn.second, 'rst', at, out);
     }
     this.evictIdle(s.tsSec, out);
     return out;
@@ -360,7 +378,8 @@ export class TcpReassembler {
   }
 
   private closeConnection(conn: Connection, reason: CloseReason, at: At, out: ReassemblyEvent[]): void {
-    for (const d of conn.dirs.values()) this.closeDirection(d, reason, at, out);
+    if (conn.first !== undefined) this.closeDirection(conn.first, reason, at, out);
+    if (conn.second !== undefined) this.closeDirection(conn.second, reason, at, out);
   }
 
   private append(c: Connection): void {
