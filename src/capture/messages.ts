@@ -282,6 +282,10 @@ export class CaptureDecoder {
   private lastTsNsec = 0;
   /** Address strings by IPv4 address: one string per host instead of two per frame. */
   private readonly v4 = new Map<number, string>();
+  private lastV4a = -1;
+  private lastV4aStr = '';
+  private lastV4b = -1;
+  private lastV4bStr = '';
   /** One segment object, refilled per frame (the reassembler keeps none of it). */
   private readonly seg: TcpSegment = {
     src: '', srcPort: 0, dst: '', dstPort: 0, seq: 0, syn: false, fin: false, rst: false, payload: new Uint8Array(0), missing: 0, frame: 0, tsSec: 0, tsNsec: 0,
@@ -368,12 +372,19 @@ export class CaptureDecoder {
 
   private ipv4(d: Uint8Array, at: number): string {
     const k = ((d[at]! << 24) | (d[at + 1]! << 16) | (d[at + 2]! << 8) | d[at + 3]!) >>> 0;
+    // consecutive frames mostly carry the same two addresses: no lookup in the larger table for them
+    if (k === this.lastV4a) return this.lastV4aStr;
+    if (k === this.lastV4b) return this.lastV4bStr;
     let s = this.v4.get(k);
     if (s === undefined) {
       if (this.v4.size >= 65536) this.v4.clear();
       s = ipv4ToString(d, at);
       this.v4.set(k, s);
     }
+    this.lastV4b = this.lastV4a;
+    this.lastV4bStr = this.lastV4aStr;
+    this.lastV4a = k;
+    this.lastV4aStr = s;
     return s;
   }
 

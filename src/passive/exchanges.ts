@@ -21,7 +21,6 @@ import { Smb2Command } from '../codec/smb2/index.js';
 import type { DecodedMessage, MessageMeta } from './decode.js';
 import { nodeStatusOf } from '../codec/nbns.js';
 import { dialectName } from '../codec/smb2/index.js';
-import { nbstatResult } from '../probe/nbstat.js';
 import {
   nbnsSummary,
   nbssSummary,
@@ -306,7 +305,8 @@ export class Pairer {
       this.close(key, meta, fields, m, out, m.packet.opcode === NbnsOpcode.WACK ? 'wack' : undefined);
       return;
     }
-    this.orphan(nbnsType(m.packet.opcode, s.questionType ?? (s.nbstat ? 'NBSTAT' : null)), meta, fields, m, out);
+    // (an answer with a node status table: the summary's nbstat, absent from the lean fields)
+    this.orphan(nbnsType(m.packet.opcode, s.questionType ?? (m.packet.response && nodeStatusOf(m.packet) !== undefined ? 'NBSTAT' : null)), meta, fields, m, out);
   }
 
   private nbss(m: Extract<DecodedMessage, { kind: 'nbss' }>, out: Exchange[]): void {
@@ -376,19 +376,15 @@ export class Pairer {
 
 // host-only fields: what HostBuilder reads, and what pairing itself needs (NBNS id, broadcast, question)
 
+/** Host results build the NBSTAT table from the answer's message, and only when they keep it. */
 function nbnsLean(m: Extract<DecodedMessage, { kind: 'nbns' }>): Pick<NbnsSummary, 'transactionId' | 'broadcast' | 'questionType' | 'nbstat'> {
   const p = m.packet;
   const q = p.questions[0];
-  const out: Pick<NbnsSummary, 'transactionId' | 'broadcast' | 'questionType' | 'nbstat'> = {
+  return {
     transactionId: p.transactionId,
     broadcast: p.broadcast,
     questionType: q ? (q.type === 0x21 ? 'NBSTAT' : q.type === 0x20 ? 'NB' : `0x${q.type.toString(16).padStart(4, '0')}`) : null,
   };
-  if (p.response) {
-    const st = nodeStatusOf(p);
-    if (st) out.nbstat = nbstatResult(st, p.warnings);
-  }
-  return out;
 }
 
 const NO_FIELDS: Record<string, Json> = Object.freeze({}) as Record<string, Json>;

@@ -21,7 +21,9 @@
  * clients seen talking to it in `passive.clients`. Per-host state is bounded (lists capped).
  */
 import type { Endpoint } from '../capture/messages.js';
+import { nodeStatusOf } from '../codec/nbns.js';
 import { NtStatus } from '../codec/ntstatus.js';
+import { nbstatResult } from '../probe/nbstat.js';
 import { Smb1Command, Smb1SecurityMode } from '../codec/smb1/index.js';
 import { dialectName, type NegotiateResponse } from '../codec/smb2/index.js';
 import { dialectDetail, serverFacts, type ServerFacts } from '../probe/smb-dialects.js';
@@ -269,14 +271,17 @@ export class HostBuilder {
   }
 
   private nbstat(x: Exchange): void {
-    const f = x.response?.fields['nbstat'];
-    if (!x.response || !f || x.message?.kind !== 'nbns') return;
+    // the table of the answer's message (what its summary's nbstat holds), built only when kept
+    if (!x.response || x.message?.kind !== 'nbns' || !x.message.packet.response) return;
+    const st = nodeStatusOf(x.message.packet);
+    if (st === undefined) return;
     const h = this.hosts.get(x.message.meta.src.ip);
     if (!h) return;
-    const r = { ...(f as unknown as NbstatResult) };
-    r.rttMs = x.request ? rtt(x.request, x.response) : null;
     // the first table; a later, longer one replaces it (a name registered meanwhile)
-    if (h.nbstat === null || r.names.length > h.nbstat.names.length) h.nbstat = r;
+    if (h.nbstat !== null && st.names.length <= h.nbstat.names.length) return;
+    const r = nbstatResult(st, x.message.packet.warnings);
+    r.rttMs = x.request ? rtt(x.request, x.response) : null;
+    h.nbstat = r;
   }
 
   private nbssSession(x: Exchange): void {
