@@ -113,6 +113,22 @@ const epKey = (e: Endpoint): string => `${e.ip}|${e.port}`;
 const connKey = (meta: MessageMeta): string =>
   meta.connection !== undefined ? `c${meta.connection}` : meta.fromServer ? `${epKey(meta.dst)}>${epKey(meta.src)}` : `${epKey(meta.src)}>${epKey(meta.dst)}`;
 
+/** A pending-table key: a number where it fits (Map lookups by number are several times cheaper than by a string built per message), else a string. */
+type PendingKey = string | number;
+
+/** Connections numbered below this get numeric keys: connection × 2^34 + protocol × 2^32 + two 16-bit values stays a safe integer. */
+const NUMERIC_CONNECTIONS = 2 ** 19;
+const KEY_NBSS = 0;
+const KEY_SMB1 = 1;
+const KEY_SMB2 = 2;
+
+/** The key of (connection, protocol, a, b) with a and b below 2^16, or undefined when no number fits. */
+function numericKey(meta: MessageMeta, protocol: number, a: number, b: number): number | undefined {
+  const c = meta.connection;
+  if (c === undefined || !Number.isInteger(c) || c < 0 || c >= NUMERIC_CONNECTIONS) return undefined;
+  return c * 2 ** 34 + protocol * 2 ** 32 + a * 2 ** 16 + b;
+}
+
 function nbnsType(opcode: number, questionType: string | null): ExchangeType {
   switch (opcode) {
     case NbnsOpcode.QUERY:
@@ -161,11 +177,11 @@ export class Pairer {
    * thousands of lasting entries made every request's set/delete several times slower). Together
    * they are the one table bounded by maxPending; `seq` gives their common order.
    */
-  private readonly pending = new Map<string, Pending>();
-  private readonly kept = new Map<string, Pending>();
+  private readonly pending = new Map<PendingKey, Pending>();
+  private readonly kept = new Map<PendingKey, Pending>();
   private seq = 0;
   /** Connection → key of its open SMB1 NEGOTIATE (for an SMB2 answer to it). */
-  private readonly smb1Negotiates = new Map<string, string>();
+  private readonly smb1Negotiates = new Map<string | number, PendingKey>();
   private readonly maxPending: number;
   private readonly lean: boolean;
   /** Requests reported unanswered because the table was full. */
@@ -212,25 +228,25 @@ export class Pairer {
     return this.pending.size + this.kept.size;
   }
 
-  private find(key: string): Pending | undefined {
+  private find(key: PendingKey): Pending | undefined {
     return this.pending.get(key) ?? this.kept.get(key);
   }
 
-  private remove(key: string, p: Pending): void {
+  private remove(key: PendingKey, p: Pending): void {
     if (this.pending.get(key) === p) this.pending.delete(key);
     else this.kept.delete(key);
   }
 
   /** The request opened first, of both tables. */
-  private oldest(): [string, Pending] {
+  private oldest(): [PendingKey, Pending] {
     const a = this.pending.entries().next();
     const b = this.kept.entries().next();
-    if (a.done) return b.value as [string, Pending];
+    if (a.done) return b.value as [PendingKey, Pending];
     if (b.done) return a.value;
     return a.value[1].seq! < b.value[1].seq! ? a.value : b.value;
   }
 
-  private open(key: string, p: Pending, out: Exchange[]): void {
+  private open(key: PendingKey, p: Pending, out: Exchange[]): void {
     const old = this.find(key);
     if (old) {
       // the same id reused before an answer: the first request was never answered
@@ -247,7 +263,7 @@ export class Pairer {
     (p.keepOpen ? this.kept : this.pending).set(key, p);
   }
 
-  private close(key: string, meta: MessageMeta, fields: Record<string, Json>, m: DecodedMessage, out: Exchange[], type?: ExchangeType): boolean {
+  private close(key: PendingKey, meta: MessageMeta, fields: Record<string, Json>, m: DecodedMessage, out: Exchange[], type?: ExchangeType): boolean {
     const p = this.find(key);
     if (!p) return false;
     if (!p.keepOpen) this.remove(key, p);
@@ -313,7 +329,7 @@ export class Pairer {
     const t = m.message.type;
     if (t === 0x00 || t === 0x85) return;
     const meta = m.meta;
-    const key = `nbss|${connKey(meta)}`;
+    const key = numericKey(meta, KEY_NBSS, 0, 0) ?? `nbss|${connKey(meta)}`;
     const fields = nbssSummary(m);
     if (t === 0x81 && !meta.fromServer) {
       this.open(key, { type: 'nbss-session', client: meta.src, server: meta.dst, transport: meta.transport, ...conn(meta), request: side(meta, fields), answered: false, keepOpen: false }, out);
@@ -327,8 +343,8 @@ export class Pairer {
     const h = m.header;
     if (!smb1Tracked(h.command)) return;
     const meta = m.meta;
-    const ck = connKey(meta);
-    const key = `smb1|${ck}|${h.mid}|${h.pidLow}`;
+    const ck = meta.connection ?? connKey(meta);
+    const key = numericKey(meta, KEY_SMB1, h.mid, h.pidLow) ?? `smb1|${connKey(meta)}|${h.mid}|${h.pidLow}`;
     const fields = this.lean ? smb1Lean(m) : (smb1Summary(m) as Record<string, Json>);
     if (!h.isReply) {
       if (meta.fromServer) return;
@@ -348,8 +364,9 @@ export class Pairer {
     const h = msg.header;
     if (!smb2Tracked(h.command)) return;
     const meta = m.meta;
-    const ck = connKey(meta);
-    const key = `smb2|${ck}|${h.messageId}`;
+    const ck = meta.connection ?? connKey(meta);
+    const id = h.messageId;
+    const key = (id < 0x10000n ? numericKey(meta, KEY_SMB2, 0, Number(id)) : undefined) ?? `smb2|${connKey(meta)}|${id}`;
     const reply = (h.flags & 1) !== 0;
     const port = meta.fromServer ? meta.src.port : meta.dst.port;
     const fields = this.lean ? smb2Lean(m) : (smb2Summary(m, port) as Record<string, Json>);
