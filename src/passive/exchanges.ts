@@ -228,13 +228,15 @@ export class Pairer {
     return this.pending.size + this.kept.size;
   }
 
+  /** A key is in one table at most; only NBNS requests are ever kept open from the start. */
   private find(key: PendingKey): Pending | undefined {
-    return this.pending.get(key) ?? this.kept.get(key);
+    const p = this.pending.get(key);
+    if (p !== undefined || typeof key === 'number' || !key.startsWith('nbns|')) return p;
+    return this.kept.get(key);
   }
 
-  private remove(key: PendingKey, p: Pending): void {
-    if (this.pending.get(key) === p) this.pending.delete(key);
-    else this.kept.delete(key);
+  private remove(key: PendingKey): void {
+    if (!this.pending.delete(key)) this.kept.delete(key);
   }
 
   /** The request opened first, of both tables. */
@@ -250,12 +252,12 @@ export class Pairer {
     const old = this.find(key);
     if (old) {
       // the same id reused before an answer: the first request was never answered
-      this.remove(key, old);
+      this.remove(key);
       if (!old.answered) out.push(unanswered(old));
     }
     while (this.pending.size + this.kept.size >= this.maxPending) {
       const [k, oldest] = this.oldest();
-      this.remove(k, oldest);
+      this.remove(k);
       this.evicted++;
       if (!oldest.answered) out.push(unanswered(oldest));
     }
@@ -266,7 +268,7 @@ export class Pairer {
   private close(key: PendingKey, meta: MessageMeta, fields: Record<string, Json>, m: DecodedMessage, out: Exchange[], type?: ExchangeType): boolean {
     const p = this.find(key);
     if (!p) return false;
-    if (!p.keepOpen) this.remove(key, p);
+    if (!p.keepOpen) this.remove(key);
     p.answered = true;
     const x: Exchange = {
       type: refineType(type ?? p.type, fields),
