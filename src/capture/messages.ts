@@ -282,6 +282,10 @@ export class CaptureDecoder {
   private lastTsNsec = 0;
   /** Address strings by IPv4 address: one string per host instead of two per frame. */
   private readonly v4 = new Map<number, string>();
+  private lastV4a = -1;
+  private lastV4aStr = '';
+  private lastV4b = -1;
+  private lastV4bStr = '';
   /** One segment object, refilled per frame (the reassembler keeps none of it). */
   private readonly seg: TcpSegment = {
     src: '', srcPort: 0, dst: '', dstPort: 0, seq: 0, syn: false, fin: false, rst: false, payload: new Uint8Array(0), missing: 0, frame: 0, tsSec: 0, tsNsec: 0,
@@ -368,12 +372,19 @@ export class CaptureDecoder {
 
   private ipv4(d: Uint8Array, at: number): string {
     const k = ((d[at]! << 24) | (d[at + 1]! << 16) | (d[at + 2]! << 8) | d[at + 3]!) >>> 0;
+    // consecutive frames mostly carry the same two addresses: no lookup in the larger table for them
+    if (k === this.lastV4a) return this.lastV4aStr;
+    if (k === this.lastV4b) return this.lastV4bStr;
     let s = this.v4.get(k);
     if (s === undefined) {
       if (this.v4.size >= 65536) this.v4.clear();
       s = ipv4ToString(d, at);
       this.v4.set(k, s);
     }
+    this.lastV4b = this.lastV4a;
+    this.lastV4bStr = this.lastV4aStr;
+    this.lastV4a = k;
+    this.lastV4aStr = s;
     return s;
   }
 
@@ -403,7 +414,8 @@ export class CaptureDecoder {
       if (!this.isServerPort(srcPort) && !this.isServerPort(dstPort)) return true;
       const seq = ((d[o + 4]! << 24) | (d[o + 5]! << 16) | (d[o + 6]! << 8) | d[o + 7]!) >>> 0;
       const flagBits = ((d[o + 12]! & 0x0f) << 8) | d[o + 13]!;
-      this.segment(rec, this.ipv4(d, 26), srcPort, this.ipv4(d, 30), dstPort, seq, flagBits, d.subarray(o + hl, end), 0, out);
+      // most segments are bare ACKs: no view for an empty payload
+      this.segment(rec, this.ipv4(d, 26), srcPort, this.ipv4(d, 30), dstPort, seq, flagBits, o + hl === end ? EMPTY : d.subarray(o + hl, end), 0, out);
       return true;
     }
     if (proto === 17) {
@@ -522,6 +534,15 @@ export class CaptureDecoder {
     // past the failed header, so this ends
     const first: Chunk = { data: ev.data, offset: ev.offset, frame: ev.frame, tsSec: ev.tsSec, tsNsec: ev.tsNsec, owned: false };
     let queue: Chunk[];
+    if (!st.hunt && (st.framer === undefined || st.framer.buffered === 0)) {
+      // nothing held: whole messages at the start of the segment go out as views of it, without
+      // the framer (the same messages, frames and offsets it would give)
+      const used = this.wholeMessages(st, ev, out);
+      if (used === ev.data.length) return;
+      if (used > 0) first.data = ev.data.subarray(used);
+      first.offset = ev.offset + used;
+      st.framer = undefined;
+    }
     if (!st.hunt) {
       // the usual case, in sync: frame the chunk; a queue only after a framing error
       if (!st.framer) this.startFramer(st, first.offset);
@@ -551,6 +572,53 @@ export class CaptureDecoder {
       if (replay) queue.push(...replay);
       else this.detach(st);
     }
+  }
+
+  /**
+   * Emit the complete NBSS messages at the start of `ev.data` (a flow holding nothing) and return
+   * the bytes they took. Stops at the first partial message or at a header the framer would
+   * refuse: the framer takes the rest (and reports the error as it does).
+   */
+  private wholeMessages(st: FlowState, ev: Extract<ReassemblyEvent, { kind: 'data' }>, out: AppMessage[]): number {
+    const d = ev.data;
+    const len = d.length;
+    const direct = st.side.transport === 'direct';
+    const max = this.framingCap(st.side.transport);
+    let pos = 0;
+    while (len - pos >= 4) {
+      const b0 = d[pos]!;
+      const b1 = d[pos + 1]!;
+      let length: number;
+      // the checks of the framer's header parse (codec/nbss.ts)
+      if (direct) {
+        if (b0 !== 0) break;
+        length = b1 * 0x10000 + (d[pos + 2]! << 8) + d[pos + 3]!;
+      } else {
+        if (b0 !== 0 && (b0 < 0x81 || b0 > 0x85)) break;
+        if ((b1 & 0xfe) !== 0) break;
+        length = (b1 & 1) * 0x10000 + (d[pos + 2]! << 8) + d[pos + 3]!;
+      }
+      if (length > max || len - pos - 4 < length) break;
+      this.stats.nbss++;
+      out.push({
+        kind: 'nbss',
+        transport: st.side.transport,
+        client: st.side.client,
+        server: st.side.server,
+        fromServer: st.side.fromServer,
+        connection: st.side.connection,
+        frame: ev.frame,
+        firstFrame: ev.frame,
+        tsSec: ev.tsSec,
+        tsNsec: ev.tsNsec,
+        type: b0,
+        flags: direct ? 0 : b1,
+        payload: d.subarray(pos + 4, pos + 4 + length),
+        streamOffset: ev.offset + pos,
+      });
+      pos += 4 + length;
+    }
+    return pos;
   }
 
   private startFramer(st: FlowState, offset: number): void {

@@ -111,7 +111,9 @@ interface Direction {
 
 interface Connection {
   id: number;
-  dirs: Map<string, Direction>;
+  /** The directions seen, in the order they were (two fields: no Map per connection). */
+  first: Direction | undefined;
+  second: Direction | undefined;
   lastTsSec: number;
   /** Frame and time of the last segment (lastTsSec is its second). */
   lastFrame: number;
@@ -124,7 +126,14 @@ interface Connection {
   dstPort: number;
   forward: string;
   backward: string;
+  /** Still in the connection map. */
+  live: boolean;
+  /** Neighbours in the order of last activity (older, newer). */
+  older: Connection | undefined;
+  newer: Connection | undefined;
 }
+
+const NO_DATA = new Uint8Array(0);
 
 /** Signed distance a - b in 32-bit sequence space. */
 export function seqDiff(a: number, b: number): number {
@@ -143,13 +152,17 @@ export class TcpReassembler {
   private readonly maxSegs: number;
   private readonly maxConns: number;
   private readonly idle: number;
+  /** Lookup by key; the order of last activity is the list oldest → newest (a Map re-ordered on every switch of connection churned its table). */
   private readonly conns = new Map<string, Connection>();
+  private oldest: Connection | undefined;
+  private newest: Connection | undefined;
   private nextId = 1;
   /** Connection of the last segment (the most recently used one while it is still in the map). */
   private lastConn: Connection | undefined;
   /** The map's head when it was last found not idle at capture second `idleNow` (undefined: look again). */
   private idleHead: Connection | undefined;
   private idleNow = 0;
+  private readonly scratch: Pending = { seq: 0, data: NO_DATA, missing: 0, fin: false, frame: 0, tsSec: 0, tsNsec: 0 };
   readonly stats: TcpReassemblyStats = { segments: 0, duplicates: 0, afterClose: 0, gaps: 0, evicted: 0 };
 
   constructor(opts: TcpReassemblyOptions = {}) {
@@ -173,10 +186,10 @@ export class TcpReassembler {
     const lc = this.lastConn;
     let conn: Connection | undefined;
     let dkey: string;
-    if (lc !== undefined && this.conns.get(lc.key) === lc && lc.srcPort === s.srcPort && lc.dstPort === s.dstPort && lc.src === s.src && lc.dst === s.dst) {
+    if (lc !== undefined && lc.live && lc.srcPort === s.srcPort && lc.dstPort === s.dstPort && lc.src === s.src && lc.dst === s.dst) {
       conn = lc;
       dkey = lc.forward;
-    } else if (lc !== undefined && this.conns.get(lc.key) === lc && lc.srcPort === s.dstPort && lc.dstPort === s.srcPort && lc.src === s.dst && lc.dst === s.src) {
+    } else if (lc !== undefined && lc.live && lc.srcPort === s.dstPort && lc.dstPort === s.srcPort && lc.src === s.dst && lc.dst === s.src) {
       conn = lc;
       dkey = lc.backward;
     } else {
@@ -188,13 +201,16 @@ export class TcpReassembler {
       if (conn) {
         // move to the most recently used end
         if (conn === this.idleHead) this.idleHead = undefined;
-        this.conns.delete(ckey);
-        this.conns.set(ckey, conn);
+        this.toNewest(conn);
       } else {
         // a bare ACK or RST of an unknown connection creates nothing
         if (!s.syn && !s.fin && !hasData) return out;
-        conn = { id: this.nextId++, dirs: new Map(), lastTsSec: s.tsSec, lastFrame: s.frame, lastTsNsec: s.tsNsec, key: ckey, src: s.src, srcPort: s.srcPort, dst: s.dst, dstPort: s.dstPort, forward: dkey, backward: `${b}>${a}` };
+        conn = {
+          id: this.nextId++, first: undefined, second: undefined, lastTsSec: s.tsSec, lastFrame: s.frame, lastTsNsec: s.tsNsec, key: ckey, src: s.src, srcPort: s.srcPort, dst: s.dst, dstPort: s.dstPort,
+          forward: dkey, backward: `${b}>${a}`, live: true, older: undefined, newer: undefined,
+        };
         this.conns.set(ckey, conn);
+        this.append(conn);
         this.evictOverflow(out);
       }
       this.lastConn = conn;
@@ -202,12 +218,13 @@ export class TcpReassembler {
     conn.lastTsSec = s.tsSec;
     conn.lastFrame = s.frame;
     conn.lastTsNsec = s.tsNsec;
-    let d = conn.dirs.get(dkey);
+    let d = conn.first !== undefined && conn.first.stream.key === dkey ? conn.first : conn.second !== undefined && conn.second.stream.key === dkey ? conn.second : undefined;
     if (d && s.syn && d.synNext !== undefined && seqDiff((s.seq + 1) >>> 0, d.synNext) !== 0) {
       // a SYN with a new ISN on a known 4-tuple: the old connection is over
       this.closeConnection(conn, 'reused', atOf(s), out);
       conn.id = this.nextId++;
-      conn.dirs.clear();
+      conn.first = undefined;
+      conn.second = undefined;
       d = undefined;
     }
     if (!d) {
@@ -221,7 +238,8 @@ export class TcpReassembler {
         ooo: [],
         oooBytes: 0,
       };
-      conn.dirs.set(dkey, d);
+      if (conn.first === undefined) conn.first = d;
+      else conn.second = d;
     }
     if (d.closed) {
       if (hasData || s.fin) this.stats.afterClose++;
@@ -240,13 +258,24 @@ export class TcpReassembler {
       }
       if (d.started && !s.rst && (hasData || s.fin)) {
         const seq = s.syn ? (s.seq + 1) >>> 0 : s.seq >>> 0;
-        this.accept(d, { seq, data: s.payload, missing: s.missing ?? 0, fin: s.fin, frame: s.frame, tsSec: s.tsSec, tsNsec: s.tsNsec }, out);
+        // one reused object: accept copies what it buffers, deliver keeps nothing of it
+        const p = this.scratch;
+        p.seq = seq;
+        p.data = s.payload;
+        p.missing = s.missing ?? 0;
+        p.fin = s.fin;
+        p.frame = s.frame;
+        p.tsSec = s.tsSec;
+        p.tsNsec = s.tsNsec;
+        this.accept(d, p, out);
+        p.data = NO_DATA;
       }
     }
     if (s.rst) {
       // the connection is aborted: both directions give what they hold and close
       const at = atOf(s);
-      for (const dir of conn.dirs.values()) if (!dir.closed) this.closeDirection(dir, 'rst', at, out);
+      if (conn.first !== undefined && !conn.first.closed) this.closeDirection(conn.first, 'rst', at, out);
+      if (conn.second !== undefined && !conn.second.closed) this.closeDirection(conn.second, 'rst', at, out);
     }
     this.evictIdle(s.tsSec, out);
     return out;
@@ -254,8 +283,11 @@ export class TcpReassembler {
 
   /** End of capture: deliver what waits behind holes (as gaps), close every open direction. */
   flush(out: ReassemblyEvent[] = []): ReassemblyEvent[] {
-    for (const conn of this.conns.values()) this.closeConnection(conn, 'end', lastAt(conn), out);
+    for (let c = this.oldest; c !== undefined; c = c.newer) this.closeConnection(c, 'end', lastAt(c), out);
+    for (let c = this.oldest; c !== undefined; c = c.newer) c.live = false;
     this.conns.clear();
+    this.oldest = undefined;
+    this.newest = undefined;
     this.lastConn = undefined;
     this.idleHead = undefined;
     return out;
@@ -346,14 +378,46 @@ export class TcpReassembler {
   }
 
   private closeConnection(conn: Connection, reason: CloseReason, at: At, out: ReassemblyEvent[]): void {
-    for (const d of conn.dirs.values()) this.closeDirection(d, reason, at, out);
+    if (conn.first !== undefined) this.closeDirection(conn.first, reason, at, out);
+    if (conn.second !== undefined) this.closeDirection(conn.second, reason, at, out);
+  }
+
+  private append(c: Connection): void {
+    c.older = this.newest;
+    c.newer = undefined;
+    if (this.newest) this.newest.newer = c;
+    else this.oldest = c;
+    this.newest = c;
+  }
+
+  private unlink(c: Connection): void {
+    if (c.older) c.older.newer = c.newer;
+    else this.oldest = c.newer;
+    if (c.newer) c.newer.older = c.older;
+    else this.newest = c.older;
+    c.older = undefined;
+    c.newer = undefined;
+  }
+
+  private toNewest(c: Connection): void {
+    if (this.newest === c) return;
+    this.unlink(c);
+    this.append(c);
+  }
+
+  /** Drop the least recently active connection from the map and the order. */
+  private dropOldest(): Connection {
+    const conn = this.oldest!;
+    this.unlink(conn);
+    this.conns.delete(conn.key);
+    conn.live = false;
+    if (conn === this.idleHead) this.idleHead = undefined;
+    return conn;
   }
 
   private evictOverflow(out: ReassemblyEvent[]): void {
     while (this.conns.size > this.maxConns) {
-      const [key, conn] = this.conns.entries().next().value as [string, Connection];
-      this.conns.delete(key);
-      if (conn === this.idleHead) this.idleHead = undefined;
+      const conn = this.dropOldest();
       this.stats.evicted++;
       this.closeConnection(conn, 'evicted', lastAt(conn), out);
     }
@@ -363,20 +427,19 @@ export class TcpReassembler {
     if (this.idle <= 0) return;
     // the same head at the same second is still not idle: skip the look (once per segment otherwise)
     if (this.idleHead !== undefined && now === this.idleNow) return;
-    // the map is in order of last activity: only its head can be idle
+    // the list is in order of last activity: only its head can be idle
     for (;;) {
-      const head = this.conns.entries().next();
-      if (head.done) {
+      const conn = this.oldest;
+      if (conn === undefined) {
         this.idleHead = undefined;
         return;
       }
-      const [key, conn] = head.value;
       if (now - conn.lastTsSec <= this.idle) {
         this.idleHead = conn;
         this.idleNow = now;
         return;
       }
-      this.conns.delete(key);
+      this.dropOldest();
       this.stats.evicted++;
       this.closeConnection(conn, 'idle', lastAt(conn), out);
     }

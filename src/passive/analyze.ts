@@ -129,7 +129,7 @@ export class PassiveAnalyzer {
     // only in --messages; host results read the server's security blobs once or twice per host
     // and only the headers of SMB2 commands not decoded
     this.decoder = new MessageDecoder({
-      requestAuth: this.events, andxChain: false, lazyAuth: !this.events, smb1SessionSetupRequests: this.events, smb2OtherBodies: this.events,
+      requestAuth: this.events, andxChain: false, lazyAuth: !this.events, smb1SessionSetupRequests: this.events, smb2OtherBodies: this.events, lazySmb1Bodies: !this.events,
     });
   }
 
@@ -169,7 +169,9 @@ export class PassiveAnalyzer {
       if (!x.response) this.stats.unanswered++;
       this.hosts.exchange(x);
       if (this.events) out.push(exchangeEvent(x));
-      delete x.message;
+      // dropped so that nothing keeps the message (and the capture bytes it views); an assignment,
+      // not `delete`, which turned every exchange into a slow dictionary-mode object
+      x.message = undefined;
     }
   }
 }

@@ -2,12 +2,12 @@ import type { AppMessage, Endpoint } from '../capture/messages.js';
 import { nbnsPacket, type NbnsPacket } from '../codec/nbns.js';
 import { nbssMessageFromFrame, type NbssMessage } from '../codec/nbss.js';
 import {
+  decodeSmb1NegotiateRequest,
   decodeSmb1NegotiateResponse,
+  decodeSmb1SessionSetupRequest,
+  decodeSmb1SessionSetupResponse,
+  decodeSmb1Trans,
   isTransCommand,
-  smb1NegotiateRequest,
-  smb1SessionSetupRequest,
-  smb1SessionSetupResponse,
-  smb1Trans,
   smb1HeaderCodec,
   walkAndXChain,
   ANDX_COMMANDS,
@@ -115,6 +115,13 @@ export interface MessageDecoderOptions {
    * read only their headers: with false such a body is empty (no copy per READ/WRITE/IOCTL...).
    */
   smb2OtherBodies?: boolean;
+  /**
+   * Decode the body of an SMB1 message other than NEGOTIATE only when `body` is first read
+   * (default false: at once). Host results read few of them (the first SESSION_SETUP answers of
+   * a host, transaction requests for MS17-010). As with lazyAuth, `body` is then a getter: read
+   * it while the message's bytes are still valid (before the next record), do not spread it.
+   */
+  lazySmb1Bodies?: boolean;
 }
 
 /** Decodes application messages into protocol messages; keeps per-connection state to name SMB1 dialects. */
@@ -125,6 +132,7 @@ export class MessageDecoder {
   private readonly lazy: boolean;
   private readonly setupRequests: boolean;
   private readonly smb2Opts: Smb2DecodeOptions | undefined;
+  private readonly lazyBodies: boolean;
 
   constructor(opts: MessageDecoderOptions = {}) {
     this.requestAuth = opts.requestAuth ?? true;
@@ -132,6 +140,7 @@ export class MessageDecoder {
     this.lazy = opts.lazyAuth ?? false;
     this.setupRequests = opts.smb1SessionSetupRequests ?? true;
     this.smb2Opts = opts.smb2OtherBodies === false ? { otherBodies: false } : undefined;
+    this.lazyBodies = opts.lazySmb1Bodies ?? false;
   }
 
   /** Decode one application message; returns zero or more decoded messages (SMB2 compounds give several). */
@@ -199,13 +208,9 @@ export class MessageDecoder {
       return [this.guard(meta, () => {
         // a bad header is a decode error; a bad body still reports the header
         const header = smb1HeaderCodec.decode(payload);
-        let body: Smb1Body;
-        try {
-          body = this.decodeSmb1Body(meta, header, payload);
-        } catch (e) {
-          if (!(e instanceof DecodeError)) throw e;
-          body = { command: 'malformed', error: errorFacts(e) };
-        }
+        // NEGOTIATE bodies at once: they keep the offered dialects for the answer
+        if (this.lazyBodies && header.command !== Smb1Command.NEGOTIATE && !this.andx) return new LazySmb1Message(this, meta, header, payload) as unknown as DecodedMessage;
+        const body = this.smb1Body(meta, header, payload);
         const andx = this.andx && ANDX_COMMANDS.has(header.command) ? andxChain(payload) : undefined;
         return andx ? { kind: 'smb1', meta, header, body, andx } : { kind: 'smb1', meta, header, body };
       })];
@@ -231,19 +236,29 @@ export class MessageDecoder {
     return [];
   }
 
+  /** @internal The body, or `malformed` when it does not decode (the header is still reported). */
+  smb1Body(meta: MessageMeta, header: Smb1Header, payload: Uint8Array): Smb1Body {
+    try {
+      return this.decodeSmb1Body(meta, header, payload);
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      return { command: 'malformed', error: errorFacts(e) };
+    }
+  }
+
   private decodeSmb1Body(meta: MessageMeta, header: Smb1Header, payload: Uint8Array): Smb1Body {
     let body: Smb1Body;
     if (header.command === Smb1Command.NEGOTIATE) {
       const key = `${meta.connection ?? `${meta.src.ip}:${meta.src.port}-${meta.dst.ip}:${meta.dst.port}`}:${header.mid}:${header.pidLow}`;
       if (!header.isReply) {
-        const message = smb1NegotiateRequest.decode(payload);
+        const message = decodeSmb1NegotiateRequest(payload, 0, payload.length, header);
         if (this.offered.size >= MAX_PENDING_NEGOTIATES) this.offered.delete(this.offered.keys().next().value!);
         this.offered.set(key, message.dialects);
         body = { command: 'negotiate-request', message };
       } else {
         const offered = this.offered.get(key);
         this.offered.delete(key);
-        const message = decodeSmb1NegotiateResponse(payload, 0, payload.length, offered);
+        const message = decodeSmb1NegotiateResponse(payload, 0, payload.length, offered, header);
         if (this.lazy) return new LazySmb1Body('negotiate-response', message, message.form === 'nt' ? message.securityBlob : undefined) as unknown as Smb1Body;
         const blob = message.form === 'nt' && message.securityBlob ? authOf(message.securityBlob) : undefined;
         body = blob ? { command: 'negotiate-response', message, auth: blob } : { command: 'negotiate-response', message };
@@ -251,17 +266,17 @@ export class MessageDecoder {
     } else if (header.command === Smb1Command.SESSION_SETUP_ANDX) {
       if (!header.isReply) {
         if (!this.setupRequests) return { command: 'other' };
-        const message = smb1SessionSetupRequest.decode(payload);
+        const message = decodeSmb1SessionSetupRequest(payload, 0, payload.length, header);
         const auth = message.form === 'extended' && this.requestAuth ? authOf(message.securityBlob) : undefined;
         body = auth ? { command: 'session-setup-request', message, auth } : { command: 'session-setup-request', message };
       } else {
-        const message = smb1SessionSetupResponse.decode(payload);
+        const message = decodeSmb1SessionSetupResponse(payload, 0, payload.length, header);
         if (this.lazy) return new LazySmb1Body('session-setup-response', message, message.form === 'extended' ? message.securityBlob : undefined) as unknown as Smb1Body;
         const auth = message.form === 'extended' ? authOf(message.securityBlob) : undefined;
         body = auth ? { command: 'session-setup-response', message, auth } : { command: 'session-setup-response', message };
       }
     } else if (isTransCommand(header.command)) {
-      body = { command: 'trans', message: smb1Trans.decode(payload) };
+      body = { command: 'trans', message: decodeSmb1Trans(payload, 0, payload.length, header) };
     } else {
       body = { command: 'other' };
     }
@@ -307,6 +322,25 @@ class LazySmb2 extends LazyAuth {
   readonly kind = 'smb2';
   constructor(readonly meta: MessageMeta, readonly message: Smb2Message, buf: Uint8Array | undefined) {
     super(buf);
+  }
+}
+
+/** An SMB1 message whose body is decoded on first read (lazySmb1Bodies). */
+class LazySmb1Message {
+  readonly kind = 'smb1';
+  private bodyValue: Smb1Body | undefined = undefined;
+  private payload: Uint8Array | undefined;
+
+  constructor(private readonly decoder: MessageDecoder, readonly meta: MessageMeta, readonly header: Smb1Header, payload: Uint8Array) {
+    this.payload = payload;
+  }
+
+  get body(): Smb1Body {
+    if (this.bodyValue === undefined) {
+      this.bodyValue = this.decoder.smb1Body(this.meta, this.header, this.payload!);
+      this.payload = undefined;
+    }
+    return this.bodyValue;
   }
 }
 

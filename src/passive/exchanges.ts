@@ -21,7 +21,6 @@ import { Smb2Command } from '../codec/smb2/index.js';
 import type { DecodedMessage, MessageMeta } from './decode.js';
 import { nodeStatusOf } from '../codec/nbns.js';
 import { dialectName } from '../codec/smb2/index.js';
-import { nbstatResult } from '../probe/nbstat.js';
 import {
   nbnsSummary,
   nbssSummary,
@@ -97,6 +96,8 @@ interface Pending {
   /** NBNS broadcast / WACKed requests stay open after an answer: reported at the end only if never answered. */
   answered: boolean;
   keepOpen: boolean;
+  /** Order of opening (set by open). */
+  seq?: number;
 }
 
 const side = (meta: MessageMeta, fields: Record<string, Json>): ExchangeSide => ({
@@ -111,6 +112,22 @@ const epKey = (e: Endpoint): string => `${e.ip}|${e.port}`;
 /** A connection id for pairing: the reassembler's number, or the endpoints. */
 const connKey = (meta: MessageMeta): string =>
   meta.connection !== undefined ? `c${meta.connection}` : meta.fromServer ? `${epKey(meta.dst)}>${epKey(meta.src)}` : `${epKey(meta.src)}>${epKey(meta.dst)}`;
+
+/** A pending-table key: a number where it fits (Map lookups by number are several times cheaper than by a string built per message), else a string. */
+type PendingKey = string | number;
+
+/** Connections numbered below this get numeric keys: connection × 2^34 + protocol × 2^32 + two 16-bit values stays a safe integer. */
+const NUMERIC_CONNECTIONS = 2 ** 19;
+const KEY_NBSS = 0;
+const KEY_SMB1 = 1;
+const KEY_SMB2 = 2;
+
+/** The key of (connection, protocol, a, b) with a and b below 2^16, or undefined when no number fits. */
+function numericKey(meta: MessageMeta, protocol: number, a: number, b: number): number | undefined {
+  const c = meta.connection;
+  if (c === undefined || !Number.isInteger(c) || c < 0 || c >= NUMERIC_CONNECTIONS) return undefined;
+  return c * 2 ** 34 + protocol * 2 ** 32 + a * 2 ** 16 + b;
+}
 
 function nbnsType(opcode: number, questionType: string | null): ExchangeType {
   switch (opcode) {
@@ -154,9 +171,17 @@ function refineType(type: ExchangeType, response: Record<string, Json> | undefin
 }
 
 export class Pairer {
-  private readonly pending = new Map<string, Pending>();
+  /**
+   * Open requests, in order of opening: those kept open after answers from the start (broadcast
+   * queries) apart, so that the table the other requests churn through stays small (a Map holding
+   * thousands of lasting entries made every request's set/delete several times slower). Together
+   * they are the one table bounded by maxPending; `seq` gives their common order.
+   */
+  private readonly pending = new Map<PendingKey, Pending>();
+  private readonly kept = new Map<PendingKey, Pending>();
+  private seq = 0;
   /** Connection → key of its open SMB1 NEGOTIATE (for an SMB2 answer to it). */
-  private readonly smb1Negotiates = new Map<string, string>();
+  private readonly smb1Negotiates = new Map<string | number, PendingKey>();
   private readonly maxPending: number;
   private readonly lean: boolean;
   /** Requests reported unanswered because the table was full. */
@@ -190,38 +215,60 @@ export class Pairer {
 
   /** End of capture: every request still open, oldest first, with `response: null`. */
   flush(out: Exchange[] = []): Exchange[] {
-    const open = [...this.pending.values()].filter((p) => !p.answered);
-    open.sort((a, b) => a.request.frame - b.request.frame);
+    const open = [...this.pending.values(), ...this.kept.values()].filter((p) => !p.answered);
+    open.sort((a, b) => a.request.frame - b.request.frame || a.seq! - b.seq!);
     for (const p of open) out.push(unanswered(p));
     this.pending.clear();
+    this.kept.clear();
     this.smb1Negotiates.clear();
     return out;
   }
 
   get size(): number {
-    return this.pending.size;
+    return this.pending.size + this.kept.size;
   }
 
-  private open(key: string, p: Pending, out: Exchange[]): void {
-    const old = this.pending.get(key);
+  /** A key is in one table at most; only NBNS requests are ever kept open from the start. */
+  private find(key: PendingKey): Pending | undefined {
+    const p = this.pending.get(key);
+    if (p !== undefined || typeof key === 'number' || !key.startsWith('nbns|')) return p;
+    return this.kept.get(key);
+  }
+
+  private remove(key: PendingKey): void {
+    if (!this.pending.delete(key)) this.kept.delete(key);
+  }
+
+  /** The request opened first, of both tables. */
+  private oldest(): [PendingKey, Pending] {
+    const a = this.pending.entries().next();
+    const b = this.kept.entries().next();
+    if (a.done) return b.value as [PendingKey, Pending];
+    if (b.done) return a.value;
+    return a.value[1].seq! < b.value[1].seq! ? a.value : b.value;
+  }
+
+  private open(key: PendingKey, p: Pending, out: Exchange[]): void {
+    const old = this.find(key);
     if (old) {
       // the same id reused before an answer: the first request was never answered
-      this.pending.delete(key);
+      this.remove(key);
       if (!old.answered) out.push(unanswered(old));
     }
-    while (this.pending.size >= this.maxPending) {
-      const [k, oldest] = this.pending.entries().next().value as [string, Pending];
-      this.pending.delete(k);
+    while (this.pending.size + this.kept.size >= this.maxPending) {
+      const [k, oldest] = this.oldest();
+      this.remove(k);
       this.evicted++;
       if (!oldest.answered) out.push(unanswered(oldest));
     }
-    this.pending.set(key, p);
+    p.seq = this.seq++;
+    (p.keepOpen ? this.kept : this.pending).set(key, p);
   }
 
-  private close(key: string, meta: MessageMeta, fields: Record<string, Json>, m: DecodedMessage, out: Exchange[], type?: ExchangeType): boolean {
-    const p = this.pending.get(key);
+  private close(key: PendingKey, meta: MessageMeta, fields: Record<string, Json>, m: DecodedMessage, out: Exchange[], type?: ExchangeType): boolean {
+    const p = this.find(key);
     if (!p) return false;
-    if (!p.keepOpen) this.pending.delete(key);
+    if (!p.keepOpen) this.remove(key);
     p.answered = true;
     const x: Exchange = {
       type: refineType(type ?? p.type, fields),
@@ -269,21 +316,22 @@ export class Pairer {
       return;
     }
     const key = `nbns|${epKey(meta.dst)}|${s.transactionId}`;
-    const p = this.pending.get(key);
+    const p = this.find(key);
     if (p) {
       // a WACK says "wait": the real answer follows with the same id
       if (m.packet.opcode === NbnsOpcode.WACK) p.keepOpen = true;
       this.close(key, meta, fields, m, out, m.packet.opcode === NbnsOpcode.WACK ? 'wack' : undefined);
       return;
     }
-    this.orphan(nbnsType(m.packet.opcode, s.questionType ?? (s.nbstat ? 'NBSTAT' : null)), meta, fields, m, out);
+    // (an answer with a node status table: the summary's nbstat, absent from the lean fields)
+    this.orphan(nbnsType(m.packet.opcode, s.questionType ?? (m.packet.response && nodeStatusOf(m.packet) !== undefined ? 'NBSTAT' : null)), meta, fields, m, out);
   }
 
   private nbss(m: Extract<DecodedMessage, { kind: 'nbss' }>, out: Exchange[]): void {
     const t = m.message.type;
     if (t === 0x00 || t === 0x85) return;
     const meta = m.meta;
-    const key = `nbss|${connKey(meta)}`;
+    const key = numericKey(meta, KEY_NBSS, 0, 0) ?? `nbss|${connKey(meta)}`;
     const fields = nbssSummary(m);
     if (t === 0x81 && !meta.fromServer) {
       this.open(key, { type: 'nbss-session', client: meta.src, server: meta.dst, transport: meta.transport, ...conn(meta), request: side(meta, fields), answered: false, keepOpen: false }, out);
@@ -297,8 +345,8 @@ export class Pairer {
     const h = m.header;
     if (!smb1Tracked(h.command)) return;
     const meta = m.meta;
-    const ck = connKey(meta);
-    const key = `smb1|${ck}|${h.mid}|${h.pidLow}`;
+    const ck = meta.connection ?? connKey(meta);
+    const key = numericKey(meta, KEY_SMB1, h.mid, h.pidLow) ?? `smb1|${connKey(meta)}|${h.mid}|${h.pidLow}`;
     const fields = this.lean ? smb1Lean(m) : (smb1Summary(m) as Record<string, Json>);
     if (!h.isReply) {
       if (meta.fromServer) return;
@@ -318,8 +366,9 @@ export class Pairer {
     const h = msg.header;
     if (!smb2Tracked(h.command)) return;
     const meta = m.meta;
-    const ck = connKey(meta);
-    const key = `smb2|${ck}|${h.messageId}`;
+    const ck = meta.connection ?? connKey(meta);
+    const id = h.messageId;
+    const key = (id < 0x10000n ? numericKey(meta, KEY_SMB2, 0, Number(id)) : undefined) ?? `smb2|${connKey(meta)}|${id}`;
     const reply = (h.flags & 1) !== 0;
     const port = meta.fromServer ? meta.src.port : meta.dst.port;
     const fields = this.lean ? smb2Lean(m) : (smb2Summary(m, port) as Record<string, Json>);
@@ -330,7 +379,7 @@ export class Pairer {
       return;
     }
     if (!meta.fromServer) return;
-    if (h.status === NtStatus.STATUS_PENDING && this.pending.has(key)) return;
+    if (h.status === NtStatus.STATUS_PENDING && this.find(key) !== undefined) return;
     if (this.close(key, meta, fields, m, out)) return;
     if (h.command === Smb2Command.NEGOTIATE) {
       // the SMB2 answer to a multi-protocol (or SMB1-only) SMB1 NEGOTIATE
@@ -346,25 +395,23 @@ export class Pairer {
 
 // host-only fields: what HostBuilder reads, and what pairing itself needs (NBNS id, broadcast, question)
 
+/** Host results build the NBSTAT table from the answer's message, and only when they keep it. */
 function nbnsLean(m: Extract<DecodedMessage, { kind: 'nbns' }>): Pick<NbnsSummary, 'transactionId' | 'broadcast' | 'questionType' | 'nbstat'> {
   const p = m.packet;
   const q = p.questions[0];
-  const out: Pick<NbnsSummary, 'transactionId' | 'broadcast' | 'questionType' | 'nbstat'> = {
+  return {
     transactionId: p.transactionId,
     broadcast: p.broadcast,
     questionType: q ? (q.type === 0x21 ? 'NBSTAT' : q.type === 0x20 ? 'NB' : `0x${q.type.toString(16).padStart(4, '0')}`) : null,
   };
-  if (p.response) {
-    const st = nodeStatusOf(p);
-    if (st) out.nbstat = nbstatResult(st, p.warnings);
-  }
-  return out;
 }
 
 const NO_FIELDS: Record<string, Json> = Object.freeze({}) as Record<string, Json>;
 
 function smb1Lean(m: Extract<DecodedMessage, { kind: 'smb1' }>): Record<string, Json> {
-  return m.body.command === 'negotiate-request' ? { dialects: [...m.body.message.dialects] } : NO_FIELDS;
+  // the header first: other bodies may be decoded only when read
+  const h = m.header;
+  return h.command === Smb1Command.NEGOTIATE && !h.isReply && m.body.command === 'negotiate-request' ? { dialects: [...m.body.message.dialects] } : NO_FIELDS;
 }
 
 function smb2Lean(m: Extract<DecodedMessage, { kind: 'smb2' }>): Record<string, Json> {

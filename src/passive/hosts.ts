@@ -21,7 +21,9 @@
  * clients seen talking to it in `passive.clients`. Per-host state is bounded (lists capped).
  */
 import type { Endpoint } from '../capture/messages.js';
+import { nodeStatusOf } from '../codec/nbns.js';
 import { NtStatus } from '../codec/ntstatus.js';
+import { nbstatResult } from '../probe/nbstat.js';
 import { Smb1Command, Smb1SecurityMode } from '../codec/smb1/index.js';
 import { dialectName, type NegotiateResponse } from '../codec/smb2/index.js';
 import { dialectDetail, serverFacts, type ServerFacts } from '../probe/smb-dialects.js';
@@ -170,7 +172,8 @@ export class HostBuilder {
           reason: `frame ${meta.frame}: the server answered SMB1 ${hd.commandName ?? `0x${hd.command.toString(16)}`} with STATUS_SUCCESS (an SMB1 dialect was negotiated before the capture)`,
         };
       }
-      if (m.body.command === 'session-setup-response') {
+      // read the body only when it can still tell something (it may be decoded on first read)
+      if (hd.command === Smb1Command.SESSION_SETUP_ANDX && hd.isReply && (h.nativeOs === null || h.ntlm1 === null) && m.body.command === 'session-setup-response') {
         const r = m.body.message;
         if ('nativeOs' in r && r.nativeOs !== undefined && h.nativeOs === null) {
           h.nativeOs = r.nativeOs;
@@ -268,14 +271,17 @@ export class HostBuilder {
   }
 
   private nbstat(x: Exchange): void {
-    const f = x.response?.fields['nbstat'];
-    if (!x.response || !f || x.message?.kind !== 'nbns') return;
+    // the table of the answer's message (what its summary's nbstat holds), built only when kept
+    if (!x.response || x.message?.kind !== 'nbns' || !x.message.packet.response) return;
+    const st = nodeStatusOf(x.message.packet);
+    if (st === undefined) return;
     const h = this.hosts.get(x.message.meta.src.ip);
     if (!h) return;
-    const r = { ...(f as unknown as NbstatResult) };
-    r.rttMs = x.request ? rtt(x.request, x.response) : null;
     // the first table; a later, longer one replaces it (a name registered meanwhile)
-    if (h.nbstat === null || r.names.length > h.nbstat.names.length) h.nbstat = r;
+    if (h.nbstat !== null && st.names.length <= h.nbstat.names.length) return;
+    const r = nbstatResult(st, x.message.packet.warnings);
+    r.rttMs = x.request ? rtt(x.request, x.response) : null;
+    h.nbstat = r;
   }
 
   private nbssSession(x: Exchange): void {

@@ -118,7 +118,7 @@ export class Ms17Detector {
     return best;
   }
 
-  private readonly conns = new Map<string, ConnState>();
+  private readonly conns = new Map<string | number, ConnState>();
   private readonly maxConnections: number;
 
   constructor(opts: { maxConnections?: number } = {}) {
@@ -132,17 +132,17 @@ export class Ms17Detector {
     const c = h.command;
     if (c !== Smb1Command.TRANSACTION && c !== Smb1Command.TRANSACTION2 && c !== Smb1Command.NT_TRANSACT && c !== Smb1Command.TRANSACTION2_SECONDARY) return out;
     const meta = m.meta;
-    const key = meta.connection !== undefined ? `c${meta.connection}` : `${meta.src.ip}|${meta.src.port}|${meta.dst.ip}|${meta.dst.port}`;
+    // the connection number itself (a number key is cheaper than a string built per message)
+    const key = meta.connection !== undefined ? meta.connection : `${meta.src.ip}|${meta.src.port}|${meta.dst.ip}|${meta.dst.port}`;
     let st = this.conns.get(key);
     if (st) {
       this.conns.delete(key);
       this.conns.set(key, st);
     } else {
       st = { probes: undefined, unmatched: undefined, unmatchedCount: 0, lastFrame: 0, peeks: undefined, ntTrans: undefined };
-      if (this.conns.size >= this.maxConnections) this.conns.delete(this.conns.keys().next().value as string);
+      if (this.conns.size >= this.maxConnections) this.conns.delete(this.conns.keys().next().value!);
       this.conns.set(key, st);
     }
-    const t = m.body.command === 'trans' ? m.body.message : undefined;
     const client = meta.fromServer ? meta.dst : meta.src;
     const server = meta.fromServer ? meta.src : meta.dst;
     const det = (id: Ms17FindingId, frames: number[], detail: string): Ms17Detection => {
@@ -156,6 +156,8 @@ export class Ms17Detector {
     if (meta.frame > st.lastFrame) st.lastFrame = meta.frame;
     if (!h.isReply) {
       if (meta.fromServer) return out;
+      // only requests' bodies are read (they may be decoded on first read)
+      const t = c !== Smb1Command.TRANSACTION2_SECONDARY && m.body.command === 'trans' ? m.body.message : undefined;
       if (c === Smb1Command.TRANSACTION2 && t?.subcommand === Trans2Subcommand.SESSION_SETUP) {
         const extra = t.timeout !== undefined ? `, Timeout 0x${t.timeout.toString(16).padStart(8, '0')}` : '';
         det('doublepulsar-probe', [meta.frame], `frame ${meta.frame}: ${client.ip} sent TRANS2 SESSION_SETUP (subcommand 0x000e) with MID ${h.mid}${extra}`);

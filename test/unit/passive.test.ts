@@ -1,6 +1,6 @@
 /** Passive host results (src/passive): project fixtures, pairing, verdicts, MS17-010 predicates. */
 import { strict as assert } from 'node:assert';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AppMessage } from '../../src/capture/messages.js';
 import { nodeStatusOf } from '../../src/codec/nbns.js';
@@ -22,6 +22,20 @@ const only = (name: string): HostResult => {
 function need(this: Mocha.Context, ...names: string[]): void {
   if (names.some((n) => !existsSync(fx(n)))) this.skip();
 }
+
+describe('passive: host-only analysis (lazy bodies, lean pairing) equals the full decode', function () {
+  it('gives the same hosts as an analysis with events (every body decoded) for every fixture', function () {
+    this.timeout(120000);
+    const names = readdirSync(FIXTURES_DIR).filter((f) => /\.pcap(ng)?$/.test(f));
+    assert.ok(names.length > 0, `no captures in ${FIXTURES_DIR}: ${readdirSync(FIXTURES_DIR).slice(0, 3).join(",")}`);
+    for (const name of names) {
+      const lean = analyzeMessages(appMessages(fx(name)), { capture: name });
+      const full = analyzeMessages(appMessages(fx(name)), { capture: name, events: true });
+      assert.deepEqual(JSON.parse(JSON.stringify(lean.hosts)), JSON.parse(JSON.stringify(full.hosts)), name);
+      assert.deepEqual(lean.stats, full.stats, name);
+    }
+  });
+});
 
 describe('passive: host results from the project fixtures', function () {
   it('nt1 (nmap): SMB1 enabled with the frame of the answer as evidence', function () {

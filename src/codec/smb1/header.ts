@@ -122,6 +122,14 @@ function withNames(h: WireHeader): Smb1Header {
 
 const u16 = (b: Uint8Array, i: number): number => b[i]! | (b[i + 1]! << 8);
 
+const ZERO_SIGNATURE = '0000000000000000';
+
+/** SecurityFeatures as hex; most messages are unsigned (all zero): one constant string for them. */
+function signatureAt(b: Uint8Array, o: number): string {
+  for (let i = o; i < o + 8; i++) if (b[i] !== 0) return hexAt(b, o, 8);
+  return ZERO_SIGNATURE;
+}
+
 /** True when `buf` holds `\xFFSMB` at `offset`. */
 export function isSmb1(buf: Uint8Array, offset = 0): boolean {
   return buf.length - offset >= 4 && buf[offset] === 0xff && buf[offset + 1] === 0x53 && buf[offset + 2] === 0x4d && buf[offset + 3] === 0x42;
@@ -140,7 +148,7 @@ function decodeHeader(buf: Uint8Array, offset = 0, end = buf.length): Smb1Header
     flags: b[o + 9]!,
     flags2: u16(b, o + 10),
     pidHigh: u16(b, o + 12),
-    securityFeatures: hexAt(b, o + 14, 8),
+    securityFeatures: signatureAt(b, o + 14),
     reserved: u16(b, o + 22),
     tid: u16(b, o + 24),
     pidLow: u16(b, o + 26),
@@ -220,8 +228,11 @@ export interface Smb1RawMessage {
 }
 
 /** Decode header + first block; a reader over the message for further parsing. */
-export function decodeSmb1Frame(buf: Uint8Array, offset = 0, end = buf.length): { header: Smb1Header; block: Smb1Block } {
-  const header = decodeHeader(buf, offset, end);
+/**
+ * The header and the first block. `header`: the header of these same bytes, already decoded (by a
+ * caller that dispatched on it), used as it is instead of being decoded again.
+ */
+export function decodeSmb1Frame(buf: Uint8Array, offset = 0, end = buf.length, header: Smb1Header = decodeHeader(buf, offset, end)): { header: Smb1Header; block: Smb1Block } {
   const block = decodeSmb1Block(buf, offset, SMB1_HEADER_SIZE, end);
   return { header, block };
 }

@@ -37,8 +37,9 @@ export interface Smb1NegotiateRequest {
 /** BufferFormat of a dialect string (MS-CIFS §2.2.4.52.1). */
 const DIALECT_BUFFER_FORMAT = 0x02;
 
-function decodeRequest(buf: Uint8Array, offset = 0, end = buf.length): Smb1NegotiateRequest {
-  const { header, block } = decodeSmb1Frame(buf, offset, end);
+/** NEGOTIATE request; `header`: these bytes' header, already decoded (see decodeSmb1Frame). */
+export function decodeSmb1NegotiateRequest(buf: Uint8Array, offset = 0, end = buf.length, decoded?: Smb1Header): Smb1NegotiateRequest {
+  const { header, block } = decodeSmb1Frame(buf, offset, end, decoded);
   if (block.wordCount !== 0) throw new DecodeError('BAD_VALUE', 'smb1', 'WordCount', block.offset, `NEGOTIATE request has WordCount ${block.wordCount}`);
   const r = new ByteReader(buf, 'smb1', offset + block.bytesOffset, offset + block.end, offset);
   const dialects: string[] = [];
@@ -60,7 +61,7 @@ function encodeRequest(v: Smb1NegotiateRequest): Uint8Array {
 /** Codec of SMB_COM_NEGOTIATE requests (MS-CIFS §2.2.4.52.1). */
 export const smb1NegotiateRequest: Codec<Smb1NegotiateRequest> = {
   encode: (v, buf, offset) => placeEncoded(encodeRequest(v), buf, offset),
-  decode: decodeRequest,
+  decode: (buf, offset, end) => decodeSmb1NegotiateRequest(buf, offset, end),
   encodingLength: (v) => {
     let n = SMB1_HEADER_SIZE + 1 + 2;
     for (const d of v.dialects) n += 2 + Buffer.byteLength(d, 'latin1');
@@ -322,8 +323,9 @@ export function decodeSmb1NegotiateResponse(
   offset = 0,
   end = buf.length,
   offered?: readonly string[],
+  decoded?: Smb1Header,
 ): Smb1NegotiateResponse {
-  const { header, block } = decodeSmb1Frame(buf, offset, end);
+  const { header, block } = decodeSmb1Frame(buf, offset, end, decoded);
   const wordsAt = offset + block.offset + 1;
   const data = new ByteReader(buf, 'smb1', offset + block.bytesOffset, offset + block.end, offset);
   const named = <T extends { dialectIndex?: number; dialect?: string }>(v: T): T => {

@@ -165,8 +165,9 @@ function readTail<T extends { extra: Uint8Array } & Partial<Record<StringField, 
 
 // ---------------------------------------------------------------- request
 
-function decodeRequest(buf: Uint8Array, offset = 0, end = buf.length): Smb1SessionSetupRequest {
-  const { header, block } = decodeSmb1Frame(buf, offset, end);
+/** SESSION_SETUP_ANDX request; `decoded`: these bytes' header, already decoded (see decodeSmb1Frame). */
+export function decodeSmb1SessionSetupRequest(buf: Uint8Array, offset = 0, end = buf.length, decoded?: Smb1Header): Smb1SessionSetupRequest {
+  const { header, block } = decodeSmb1Frame(buf, offset, end, decoded);
   const p = new ByteReader(buf, 'smb1', offset + block.offset + 1, offset + block.bytesOffset - 2, offset);
   const d = new ByteReader(buf, 'smb1', offset + block.bytesOffset, offset + block.end, offset);
   const unicode = isUnicode(header);
@@ -245,7 +246,7 @@ function encodeRequest(v: Smb1SessionSetupRequest): Uint8Array {
 /** Codec of SMB_COM_SESSION_SETUP_ANDX requests (MS-CIFS §2.2.4.53.1, MS-SMB §2.2.4.6.1). */
 export const smb1SessionSetupRequest: Codec<Smb1SessionSetupRequest> = {
   encode: (v, buf, offset) => placeEncoded(encodeRequest(v), buf, offset),
-  decode: decodeRequest,
+  decode: (buf, offset, end) => decodeSmb1SessionSetupRequest(buf, offset, end),
   encodingLength: (v) => encodeRequest(v).length,
 };
 
@@ -291,8 +292,9 @@ export function sessionSetupRequest(o: SessionSetupRequestInit): Smb1SessionSetu
 
 // ---------------------------------------------------------------- response
 
-function decodeResponse(buf: Uint8Array, offset = 0, end = buf.length): Smb1SessionSetupResponse {
-  const { header, block } = decodeSmb1Frame(buf, offset, end);
+/** SESSION_SETUP_ANDX response; `decoded`: these bytes' header, already decoded (see decodeSmb1Frame). */
+export function decodeSmb1SessionSetupResponse(buf: Uint8Array, offset = 0, end = buf.length, decoded?: Smb1Header): Smb1SessionSetupResponse {
+  const { header, block } = decodeSmb1Frame(buf, offset, end, decoded);
   const p = new ByteReader(buf, 'smb1', offset + block.offset + 1, offset + block.bytesOffset - 2, offset);
   const d = new ByteReader(buf, 'smb1', offset + block.bytesOffset, offset + block.end, offset);
   const wc = block.wordCount;
@@ -329,6 +331,6 @@ function encodeResponse(v: Smb1SessionSetupResponse): Uint8Array {
 /** Codec of SMB_COM_SESSION_SETUP_ANDX responses (MS-CIFS §2.2.4.53.2, MS-SMB §2.2.4.6.2). */
 export const smb1SessionSetupResponse: Codec<Smb1SessionSetupResponse> = {
   encode: (v, buf, offset) => placeEncoded(encodeResponse(v), buf, offset),
-  decode: decodeResponse,
+  decode: (buf, offset, end) => decodeSmb1SessionSetupResponse(buf, offset, end),
   encodingLength: (v) => encodeResponse(v).length,
 };

@@ -152,8 +152,9 @@ const FIXED_WORDS: Record<Smb1TransLayout, number> = {
   raw: 0,
 };
 
-function decodeTrans(buf: Uint8Array, offset = 0, end = buf.length): Smb1Trans {
-  const { header, block } = decodeSmb1Frame(buf, offset, end);
+/** A transaction message; `decoded`: these bytes' header, already decoded (see decodeSmb1Frame). */
+export function decodeSmb1Trans(buf: Uint8Array, offset = 0, end = buf.length, decoded?: Smb1Header): Smb1Trans {
+  const { header, block } = decodeSmb1Frame(buf, offset, end, decoded);
   const reply = (header.flags & Smb1Flags.REPLY) !== 0;
   const layout = layoutOf(header.command, reply, block.wordCount);
   const p = new ByteReader(buf, 'smb1', offset + block.offset + 1, offset + block.bytesOffset - 2, offset);
@@ -353,6 +354,6 @@ export function transFixedWords(layout: Smb1TransLayout): number {
  */
 export const smb1Trans: Codec<Smb1Trans> = {
   encode: (v, buf, offset) => placeEncoded(encodeTrans(v), buf, offset),
-  decode: decodeTrans,
+  decode: (buf, offset, end) => decodeSmb1Trans(buf, offset, end),
   encodingLength: (v) => encodeTrans(v).length,
 };

@@ -3,10 +3,9 @@
  * formats (symbolic link, share redirect, buffer size) stay raw.
  */
 
-import type { Codec } from '../codec.js';
 import { ByteReader } from '../reader.js';
 import { SMB2_HEADER_SIZE } from './constants.js';
-import { encodePacket, expectStructureSize, openMessage, type Smb2Packet } from './header.js';
+import { encodePacket, expectStructureSize, openMessage, type Smb2BodyCodec, type Smb2Header, type Smb2Packet } from './header.js';
 
 /** One ERROR_CONTEXT of an SMB2 ERROR response (MS-SMB2 §2.2.2.1). */
 export interface Smb2ErrorContext {
@@ -55,7 +54,7 @@ function check(b: ErrorResponse): void {
 const bodyLength = (b: ErrorResponse): number => FIXED + Math.max(1, byteCount(b));
 
 /** Codec of SMB2 ERROR responses (header + body). */
-export const errorResponse: Codec<ErrorResponseMessage> = {
+export const errorResponse: Smb2BodyCodec<ErrorResponseMessage> = {
   encode(m, buf, offset) {
     const b = m.body;
     check(b);
@@ -78,9 +77,9 @@ export const errorResponse: Codec<ErrorResponseMessage> = {
     }, buf, offset);
   },
 
-  decode(buf, offset = 0, end = buf.length) {
+  decode(buf, offset = 0, end = buf.length, decoded?: Smb2Header) {
     // no Command/Flags expectation: any command's failure comes back in this shape
-    const { header, body: r } = openMessage(buf, offset, end);
+    const { header, body: r } = openMessage(buf, offset, end, undefined, decoded);
     expectStructureSize(r, FIXED + 1);
     const count = r.u8('ErrorContextCount');
     r.skip(1, 'Reserved');

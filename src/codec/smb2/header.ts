@@ -413,18 +413,23 @@ export interface OpenedMessage {
   end: number;
 }
 
+/** A body codec whose decode can take the message's header already decoded (see openMessage). */
+export type Smb2BodyCodec<T> = Codec<T> & { decode(buf: Uint8Array, offset?: number, end?: number, decoded?: Smb2Header): T };
+
 /**
  * Decode the header at `offset` and open the body. A non-zero NextCommand limits the message to
  * that many bytes (checked like the chain splitter does). With `expect`, the Command and the
- * response bit must match.
+ * response bit must match. `decoded`: the header of these same bytes, already decoded by a caller
+ * that dispatched on it, used as it is.
  */
 export function openMessage(
   buf: Uint8Array,
   offset = 0,
   end = buf.length,
   expect?: { command: number; response: boolean },
+  decoded?: Smb2Header,
 ): OpenedMessage {
-  const header = decodeHeader(buf, offset, end);
+  const header = decoded ?? decodeHeader(buf, offset, end);
   let msgEnd = end;
   if (header.nextCommand !== 0) {
     const next = header.nextCommand;

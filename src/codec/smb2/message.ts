@@ -97,21 +97,22 @@ export function decodeSmb2Message(buf: Uint8Array, offset = 0, end = buf.length,
     case 'smb2':
       break;
   }
+  // the body decoders take this header instead of decoding it again
   const { header, body, end: msgEnd } = openMessage(buf, offset, end);
   const structureSize = body.remaining >= 2 ? body.u16le('StructureSize') : -1;
   if (isErrorResponse(header, structureSize)) {
-    return { kind: 'error-response', ...errorResponse.decode(buf, offset, msgEnd) };
+    return { kind: 'error-response', ...errorResponse.decode(buf, offset, msgEnd, header) };
   }
   const response = isResponse(header);
   switch (header.command) {
     case Smb2Command.NEGOTIATE:
       return response
-        ? { kind: 'negotiate-response', ...negotiateResponse.decode(buf, offset, msgEnd) }
-        : { kind: 'negotiate-request', ...negotiateRequest.decode(buf, offset, msgEnd) };
+        ? { kind: 'negotiate-response', ...negotiateResponse.decode(buf, offset, msgEnd, header) }
+        : { kind: 'negotiate-request', ...negotiateRequest.decode(buf, offset, msgEnd, header) };
     case Smb2Command.SESSION_SETUP:
       return response
-        ? { kind: 'session-setup-response', ...sessionSetupResponse.decode(buf, offset, msgEnd) }
-        : { kind: 'session-setup-request', ...sessionSetupRequest.decode(buf, offset, msgEnd) };
+        ? { kind: 'session-setup-response', ...sessionSetupResponse.decode(buf, offset, msgEnd, header) }
+        : { kind: 'session-setup-request', ...sessionSetupRequest.decode(buf, offset, msgEnd, header) };
     default:
       if (opts?.otherBodies === false) return { kind: 'other', header, body: NO_BODY };
       return { kind: 'other', header, body: new Uint8Array(buf.subarray(offset + SMB2_HEADER_SIZE, msgEnd)) };

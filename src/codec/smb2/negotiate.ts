@@ -3,7 +3,6 @@
  * because every offset in them counts from the start of the SMB2 header.
  */
 
-import type { Codec } from '../codec.js';
 import { Smb2Command, Smb2Dialect, SMB2_HEADER_SIZE, Cipher, CompressionAlgorithm, CompressionCapabilitiesFlags,
   HashAlgorithm, POSIX_EXTENSIONS_GUID_HEX, RdmaTransformId, SigningAlgorithm } from './constants.js';
 import { guidBytes, guidToString } from './guid.js';
@@ -14,6 +13,8 @@ import {
   openMessage,
   readOffsetBuffer,
   type HeaderInit,
+  type Smb2BodyCodec,
+  type Smb2Header,
   type Smb2Packet,
 } from './header.js';
 import {
@@ -101,7 +102,7 @@ function checkRequest(b: NegotiateRequest): void {
 }
 
 /** Codec of SMB2 NEGOTIATE requests (header + body). */
-export const negotiateRequest: Codec<NegotiateRequestMessage> = {
+export const negotiateRequest: Smb2BodyCodec<NegotiateRequestMessage> = {
   encode(m, buf, offset) {
     const b = m.body;
     checkRequest(b);
@@ -123,8 +124,8 @@ export const negotiateRequest: Codec<NegotiateRequestMessage> = {
     }, buf, offset);
   },
 
-  decode(buf, offset = 0, end = buf.length) {
-    const { header, body: r, end: msgEnd } = openMessage(buf, offset, end, { command: Smb2Command.NEGOTIATE, response: false });
+  decode(buf, offset = 0, end = buf.length, decoded?: Smb2Header) {
+    const { header, body: r, end: msgEnd } = openMessage(buf, offset, end, { command: Smb2Command.NEGOTIATE, response: false }, decoded);
     expectStructureSize(r, REQUEST_FIXED);
     const dialectCount = r.u16le('DialectCount');
     const securityMode = r.u16le('SecurityMode');
@@ -171,7 +172,7 @@ function checkResponse(b: NegotiateResponse): void {
 }
 
 /** Codec of SMB2 NEGOTIATE responses (header + body). */
-export const negotiateResponse: Codec<NegotiateResponseMessage> = {
+export const negotiateResponse: Smb2BodyCodec<NegotiateResponseMessage> = {
   encode(m, buf, offset) {
     const b = m.body;
     checkResponse(b);
@@ -197,8 +198,8 @@ export const negotiateResponse: Codec<NegotiateResponseMessage> = {
     }, buf, offset);
   },
 
-  decode(buf, offset = 0, end = buf.length) {
-    const { header, body: r, end: msgEnd } = openMessage(buf, offset, end, { command: Smb2Command.NEGOTIATE, response: true });
+  decode(buf, offset = 0, end = buf.length, decoded?: Smb2Header) {
+    const { header, body: r, end: msgEnd } = openMessage(buf, offset, end, { command: Smb2Command.NEGOTIATE, response: true }, decoded);
     expectStructureSize(r, RESPONSE_FIXED + 1);
     const securityMode = r.u16le('SecurityMode');
     const dialectRevision = r.u16le('DialectRevision');

@@ -3,7 +3,6 @@
  * buffers stay raw: SPNEGO/NTLMSSP are decoded elsewhere.
  */
 
-import type { Codec } from '../codec.js';
 import { Smb2Command, SMB2_HEADER_SIZE, Smb2SecurityMode } from './constants.js';
 import {
   encodePacket,
@@ -12,6 +11,8 @@ import {
   openMessage,
   readOffsetBuffer,
   type HeaderInit,
+  type Smb2BodyCodec,
+  type Smb2Header,
   type Smb2Packet,
 } from './header.js';
 
@@ -52,7 +53,7 @@ function checkBuffer(b: Uint8Array): void {
 }
 
 /** Codec of SMB2 SESSION_SETUP requests (header + body). */
-export const sessionSetupRequest: Codec<SessionSetupRequestMessage> = {
+export const sessionSetupRequest: Smb2BodyCodec<SessionSetupRequestMessage> = {
   encode(m, buf, offset) {
     const b = m.body;
     checkBuffer(b.securityBuffer);
@@ -69,8 +70,8 @@ export const sessionSetupRequest: Codec<SessionSetupRequestMessage> = {
     }, buf, offset);
   },
 
-  decode(buf, offset = 0, end = buf.length) {
-    const { header, body: r } = openMessage(buf, offset, end, { command: Smb2Command.SESSION_SETUP, response: false });
+  decode(buf, offset = 0, end = buf.length, decoded?: Smb2Header) {
+    const { header, body: r } = openMessage(buf, offset, end, { command: Smb2Command.SESSION_SETUP, response: false }, decoded);
     expectStructureSize(r, REQUEST_FIXED + 1);
     const flags = r.u8('Flags');
     const securityMode = r.u8('SecurityMode');
@@ -89,7 +90,7 @@ export const sessionSetupRequest: Codec<SessionSetupRequestMessage> = {
 };
 
 /** Codec of SMB2 SESSION_SETUP responses (header + body). */
-export const sessionSetupResponse: Codec<SessionSetupResponseMessage> = {
+export const sessionSetupResponse: Smb2BodyCodec<SessionSetupResponseMessage> = {
   encode(m, buf, offset) {
     const b = m.body;
     checkBuffer(b.securityBuffer);
@@ -103,8 +104,8 @@ export const sessionSetupResponse: Codec<SessionSetupResponseMessage> = {
     }, buf, offset);
   },
 
-  decode(buf, offset = 0, end = buf.length) {
-    const { header, body: r } = openMessage(buf, offset, end, { command: Smb2Command.SESSION_SETUP, response: true });
+  decode(buf, offset = 0, end = buf.length, decoded?: Smb2Header) {
+    const { header, body: r } = openMessage(buf, offset, end, { command: Smb2Command.SESSION_SETUP, response: true }, decoded);
     expectStructureSize(r, RESPONSE_FIXED + 1);
     const sessionFlags = r.u16le('SessionFlags');
     const secOffset = r.u16le('SecurityBufferOffset');
