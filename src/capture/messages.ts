@@ -600,22 +600,7 @@ export class CaptureDecoder {
       }
       if (length > max || len - pos - 4 < length) break;
       this.stats.nbss++;
-      out.push({
-        kind: 'nbss',
-        transport: st.side.transport,
-        client: st.side.client,
-        server: st.side.server,
-        fromServer: st.side.fromServer,
-        connection: st.side.connection,
-        frame: ev.frame,
-        firstFrame: ev.frame,
-        tsSec: ev.tsSec,
-        tsNsec: ev.tsNsec,
-        type: b0,
-        flags: direct ? 0 : b1,
-        payload: d.subarray(pos + 4, pos + 4 + length),
-        streamOffset: ev.offset + pos,
-      });
+      out.push(nbssMessageAt(st.side, ev, ev.frame, b0, direct ? 0 : b1, d.subarray(pos + 4, pos + 4 + length), ev.offset + pos));
       pos += 4 + length;
     }
     return pos;
@@ -770,24 +755,37 @@ export class CaptureDecoder {
       }
       while (st.marks.length > 0 && st.marks[0]!.end <= end) st.marks.shift();
       this.stats.nbss++;
-      out.push({
-        kind: 'nbss',
-        transport: st.side.transport,
-        client: st.side.client,
-        server: st.side.server,
-        fromServer: st.side.fromServer,
-        connection: st.side.connection,
-        frame: last.frame,
-        firstFrame: first,
-        tsSec: last.tsSec,
-        tsNsec: last.tsNsec,
-        type: m.type,
-        flags: m.flags,
-        payload: m.payload,
-        streamOffset: st.base + m.offset,
-      });
+      out.push(nbssMessageAt(st.side, last, first, m.type, m.flags, m.payload, st.base + m.offset));
     }
   }
+}
+
+/** An NBSS message completed at `at` (the frame, and its time, that carried its last byte). */
+function nbssMessageAt(
+  side: StreamSide,
+  at: { frame: number; tsSec: number; tsNsec: number },
+  firstFrame: number,
+  type: number,
+  flags: number,
+  payload: Uint8Array,
+  streamOffset: number,
+): NbssCaptureMessage {
+  return {
+    kind: 'nbss',
+    transport: side.transport,
+    client: side.client,
+    server: side.server,
+    fromServer: side.fromServer,
+    connection: side.connection,
+    frame: at.frame,
+    firstFrame,
+    tsSec: at.tsSec,
+    tsNsec: at.tsNsec,
+    type,
+    flags,
+    payload,
+    streamOffset,
+  };
 }
 
 /** The carried bytes from index i, as owned chunks grouped by the segment they came from. */
