@@ -203,8 +203,16 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
     signal.addEventListener('abort', done, { once: true });
   });
 
-/** The result of a host once its probes are done. */
-function hostResult(target: Target, started: number, nbstat: NbstatResult | null, smb: SmbResult | null, ntlm: NtlmInfo | null, errors: ProbeErrorInfo[]): HostResult {
+/** The result of a host once its probes are done (`known`: its fingerprint and findings, already computed). */
+function hostResult(
+  target: Target,
+  started: number,
+  nbstat: NbstatResult | null,
+  smb: SmbResult | null,
+  ntlm: NtlmInfo | null,
+  errors: ProbeErrorInfo[],
+  known?: { os: OsFingerprint; findings: Finding[] },
+): HostResult {
   const result: HostResult = {
     host: target.host,
     address: target.address,
@@ -216,8 +224,13 @@ function hostResult(target: Target, started: number, nbstat: NbstatResult | null
     startedAt: new Date(started).toISOString(),
     durationMs: Date.now() - started,
   };
-  result.os = fingerprint(result);
-  result.findings = computeFindings(result);
+  if (known) {
+    result.findings = known.findings.map(copyFinding);
+    result.os = copyOs(known.os);
+  } else {
+    result.os = fingerprint(result);
+    result.findings = computeFindings(result);
+  }
   return result;
 }
 
@@ -240,18 +253,7 @@ class SilentHostCache {
       if (this.known.size < 64) this.known.set(key, { os: copyOs(r.os!), findings: r.findings.map(copyFinding) });
       return r;
     }
-    return {
-      host: target.host,
-      address: target.address,
-      nbstat,
-      smb: null,
-      ntlm: null,
-      findings: hit.findings.map(copyFinding),
-      errors,
-      startedAt: new Date(started).toISOString(),
-      durationMs: Date.now() - started,
-      os: copyOs(hit.os),
-    };
+    return hostResult(target, started, nbstat, null, null, errors, hit);
   }
 }
 const copyOs = (o: OsFingerprint): OsFingerprint => ({ ...o, evidence: o.evidence.map((e) => ({ ...e })), conflicts: [...o.conflicts] });
@@ -526,19 +528,11 @@ export async function* scan(targets: AsyncIterable<Target> | Iterable<Target> | 
           startDirect(t);
           continue;
         }
-        scanHost(t, ctx).then(
-          (r) => {
-            inFlight--;
-            if (!aborted()) done.push(r);
-            notify();
-            void pump();
-          },
-          (e: unknown) => {
-            inFlight--;
-            failure ??= e;
-            notify();
-          },
-        );
+        scanHost(t, ctx).then(hostDone, (e: unknown) => {
+          inFlight--;
+          failure ??= e;
+          notify();
+        });
       }
     } catch (e) {
       failure ??= e;

@@ -360,8 +360,6 @@ export class UdpTransport {
   private inWindow = 0;
   readonly lateMs: number;
   private readonly grace = new Fifo<Pending>();
-  /** Deadline of each entry of `grace` (an entry whose query was resumed and drained again is stale). */
-  private readonly graceAt = new Fifo<number>();
   private readonly waiting = new Fifo<Pending>();
   private waitingCount = 0;
   private readonly sendQueue = new Fifo<Pending>();
@@ -730,9 +728,8 @@ export class UdpTransport {
       if (p) earliest = Math.min(earliest, p.sentAt[i]! + this.rtt.timeoutFor(i + 1));
     }
     let g = this.grace.peek();
-    while (g !== undefined && !this.graceLive(g, this.graceAt.peek()!)) {
+    while (g !== undefined && !graceLive(g)) {
       this.grace.shift();
-      this.graceAt.shift();
       g = this.grace.peek();
     }
     if (g) earliest = Math.min(earliest, g.graceUntil);
@@ -765,14 +762,12 @@ export class UdpTransport {
       }
     }
     for (let p = this.grace.peek(); p !== undefined; p = this.grace.peek()) {
-      if (!this.graceLive(p, this.graceAt.peek()!)) {
+      if (!graceLive(p)) {
         this.grace.shift();
-        this.graceAt.shift();
         continue;
       }
       if (p.graceUntil > now) break;
       this.grace.shift();
-      this.graceAt.shift();
       this.timeout(p);
     }
     this.drain();
@@ -797,10 +792,6 @@ export class UdpTransport {
     return this.lossProbes && this.firstAttemptAnswers >= SAMPLING_EVIDENCE && this.answeredAttempt === 1 && !this.lossSign && this.lateMs > 0;
   }
 
-  private graceLive(p: Pending, at: number): boolean {
-    return p.state === 'active' && p.draining && p.graceUntil === at;
-  }
-
   private expire(p: Pending): void {
     if (p.attempts < this.allowedAttempts) {
       if (!(p.attempts === 1 && this.sampling && ++this.probeCount % PROBE_EVERY !== 0)) {
@@ -817,7 +808,6 @@ export class UdpTransport {
       p.graceUntil = performance.now() + this.lateMs;
       this.inWindow--;
       this.grace.push(p);
-      this.graceAt.push(p.graceUntil);
       this.pump();
       return;
     }
@@ -829,11 +819,9 @@ export class UdpTransport {
     const wasSampling = this.sampling;
     this.lossSign = true;
     if (!wasSampling && this.stats.retransmitsSkipped === this.stats.resumed) return;
-    const skipped = this.grace.drainAll();
-    const at = this.graceAt.drainAll();
-    for (let i = 0; i < skipped.length; i++) {
-      const p = skipped[i]!;
-      if (!this.graceLive(p, at[i]!)) continue;
+    // a resumed query leaves `grace` here and joins it again only when it drains anew
+    for (const p of this.grace.drainAll()) {
+      if (!graceLive(p)) continue;
       if (p.skipped) {
         log('loss evidence: %s:%d gets its retransmission after all', p.req.address, p.req.port);
         p.skipped = false;
@@ -844,7 +832,6 @@ export class UdpTransport {
         this.sendQueue.push(p);
       } else {
         this.grace.push(p);
-        this.graceAt.push(at[i]!);
       }
     }
     this.drain();
@@ -1004,6 +991,11 @@ export class UdpTransport {
 }
 
 function noop(): void {}
+
+/** An entry of `grace` still listening (it leaves `grace` lazily once its query ended). */
+function graceLive(p: Pending): boolean {
+  return p.state === 'active' && p.draining;
+}
 
 /** The address family of a request; throws for a programmer error (not an IP address, bad port). */
 function checkRequest(req: UdpRequest): 4 | 6 {
