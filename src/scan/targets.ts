@@ -30,7 +30,7 @@ export class TargetError extends Error {
 /** IPv6 CIDR blocks may hold at most 2^24 addresses (prefix /104 or longer). */
 export const MAX_IPV6_HOST_BITS = 24;
 /** One target (a CIDR block, an octet range, host/prefix) may hold at most 2^24 addresses, a /8: a mistyped prefix must not become the Internet. */
-export const MAX_TARGET_ADDRESSES = 2 ** 24;
+export const MAX_TARGET_ADDRESSES = 2 ** MAX_IPV6_HOST_BITS;
 /** Host name length limit (RFC 1035). */
 const MAX_HOSTNAME = 253;
 
