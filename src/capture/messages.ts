@@ -7,6 +7,7 @@ import { TCP_FLAG } from '../codec/net/transport.js';
 import { DecodeError } from '../errors.js';
 import { readCaptureChunks, type CaptureSource, type ReadCaptureOptions } from '../pcap/file.js';
 import { TcpReassembler, type Endpoint, type GapReason, type ReassemblyEvent, type StreamRef, type TcpReassemblyOptions, type TcpSegment } from './tcp-reassembly.js';
+import { empty } from './reuse.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -364,7 +365,7 @@ export class CaptureDecoder {
     s.tsSec = rec.tsSec;
     s.tsNsec = rec.tsNsec;
     const events = this.events;
-    events.length = 0;
+    empty(events);
     this.tcp.push(s, events);
     s.payload = EMPTY;
     for (const ev of events) this.onStreamEvent(ev, out);
@@ -532,17 +533,16 @@ export class CaptureDecoder {
   private onData(st: FlowState, ev: Extract<ReassemblyEvent, { kind: 'data' }>, out: AppMessage[]): void {
     // a framing error queues the bytes the framer held, to be searched again: each pass starts
     // past the failed header, so this ends
-    const first: Chunk = { data: ev.data, offset: ev.offset, frame: ev.frame, tsSec: ev.tsSec, tsNsec: ev.tsNsec, owned: false };
-    let queue: Chunk[];
+    let used = 0;
     if (!st.hunt && (st.framer === undefined || st.framer.buffered === 0)) {
       // nothing held: whole messages at the start of the segment go out as views of it, without
       // the framer (the same messages, frames and offsets it would give)
-      const used = this.wholeMessages(st, ev, out);
+      used = this.wholeMessages(st, ev, out);
       if (used === ev.data.length) return;
-      if (used > 0) first.data = ev.data.subarray(used);
-      first.offset = ev.offset + used;
       st.framer = undefined;
     }
+    const first: Chunk = { data: used > 0 ? ev.data.subarray(used) : ev.data, offset: ev.offset + used, frame: ev.frame, tsSec: ev.tsSec, tsNsec: ev.tsNsec, owned: false };
+    let queue: Chunk[];
     if (!st.hunt) {
       // the usual case, in sync: frame the chunk; a queue only after a framing error
       if (!st.framer) this.startFramer(st, first.offset);

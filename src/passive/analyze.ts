@@ -5,14 +5,15 @@
  * `PassiveAnalyzer` is the synchronous core (tests feed it messages directly).
  */
 import { CaptureDecoder, type AppMessage, type CaptureDecoderOptions, type Endpoint } from '../capture/messages.js';
-import { readCaptureChunks, type CaptureSource, type ReadCaptureOptions } from '../pcap/file.js';
+import { readCaptureChunks, type CaptureRecord, type CaptureSource, type ReadCaptureOptions } from '../pcap/file.js';
 import { DecodeError } from '../errors.js';
 import type { HostResult } from '../scan/result.js';
-import { MessageDecoder } from './decode.js';
+import { MessageDecoder, type DecodedMessage } from './decode.js';
 import { Pairer, type Exchange, type ExchangeType } from './exchanges.js';
 import { HostBuilder } from './hosts.js';
 import { Ms17Detector, type Ms17Detection, type Ms17FindingId } from './ms17.js';
 import type { Json } from './summary.js';
+import { empty } from '../capture/reuse.js';
 
 /** One `--events` record: an exchange, or an MS17-010-era detection. */
 export interface PassiveEvent {
@@ -118,6 +119,7 @@ export class PassiveAnalyzer {
   private readonly events: boolean;
   private readonly xs: Exchange[] = [];
   private readonly ds: Ms17Detection[] = [];
+  private readonly ms: DecodedMessage[] = [];
   readonly stats: PassiveStats = { frames: 0, bytes: 0, messages: 0, exchanges: 0, unanswered: 0, detections: 0, gaps: 0, decodeErrors: 0, evicted: 0 };
 
   constructor(opts: PassiveAnalyzerOptions = {}) {
@@ -135,15 +137,18 @@ export class PassiveAnalyzer {
 
   /** One application message; returns the events it completes (empty unless `events`). */
   push(app: AppMessage, out: PassiveEvent[] = []): PassiveEvent[] {
-    for (const m of this.decoder.decode(app)) {
+    const ms = this.ms;
+    empty(ms);
+    this.decoder.decodeInto(app, ms);
+    for (const m of ms) {
       this.stats.messages++;
       if (m.kind === 'gap') this.stats.gaps++;
       if (m.kind === 'decode-error') this.stats.decodeErrors++;
       this.hosts.observe(m);
-      this.xs.length = 0;
+      empty(this.xs);
       this.pairer.push(m, this.xs);
       this.take(this.xs, out);
-      this.ds.length = 0;
+      empty(this.ds);
       this.ms17.push(m, this.ds);
       for (const d of this.ds) {
         this.stats.detections++;
@@ -205,18 +210,20 @@ export async function analyzeCapture(source: CaptureSource, opts: AnalyzeOptions
   let stopped: CaptureStop | null = null;
   const emit = async (): Promise<void> => {
     if (opts.onEvent) for (const e of evs) await opts.onEvent(e);
-    evs.length = 0;
+    empty(evs);
   };
   try {
     // records pulled a chunk at a time: an await per record would cost more than decoding most
     // of them. Host-only: nothing a record's bytes are in outlives its chunk (the framer and the
     // reassembler copy what a flow keeps; pairing keeps plain fields), so one read buffer serves
     const events = opts.events ?? opts.onEvent !== undefined;
+    // host-only, one record object too: nothing keeps a record past the next
+    const into: CaptureRecord | undefined = events ? undefined : { frame: 0, interfaceId: 0, linkType: 0, tsSec: 0, tsNsec: 0, capturedLength: 0, originalLength: 0, data: new Uint8Array(0), fileOffset: 0 };
     for await (const reader of readCaptureChunks(source, events ? opts : { ...opts, reuseBuffer: true })) {
-      for (let rec = reader.next(); rec !== undefined; rec = reader.next()) {
+      for (let rec = reader.next(into); rec !== undefined; rec = reader.next(into)) {
         a.stats.frames = rec.frame;
         a.stats.bytes = rec.fileOffset + rec.capturedLength;
-        apps.length = 0;
+        empty(apps);
         dec.push(rec, apps);
         for (const app of apps) a.push(app, evs);
         if (evs.length > 0) await emit();

@@ -85,6 +85,12 @@ export function errorFacts(e: DecodeError): DecodeErrorFacts {
   return { code: e.code, protocol: e.protocol, field: e.field, offset: e.offset, message: e.message };
 }
 
+/** A DecodeError as a `decode-error` message; anything else is rethrown. */
+function decodeErrorOf(meta: MessageMeta, e: unknown): DecodedMessage {
+  if (e instanceof DecodeError) return { kind: 'decode-error', meta, error: errorFacts(e) };
+  throw e;
+}
+
 /** Offered SMB1 dialect lists kept per connection until the answer comes; bounded. */
 const MAX_PENDING_NEGOTIATES = 4096;
 
@@ -126,7 +132,7 @@ export interface MessageDecoderOptions {
 
 /** Decodes application messages into protocol messages; keeps per-connection state to name SMB1 dialects. */
 export class MessageDecoder {
-  private readonly offered = new Map<string, readonly string[]>();
+  private readonly offered = new Map<string | number, readonly string[]>();
   private readonly requestAuth: boolean;
   private readonly andx: boolean;
   private readonly lazy: boolean;
@@ -145,6 +151,11 @@ export class MessageDecoder {
 
   /** Decode one application message; returns zero or more decoded messages (SMB2 compounds give several). */
   decode(m: AppMessage): DecodedMessage[] {
+    return this.decodeInto(m, []);
+  }
+
+  /** {@link decode}, appending to `out` (returned): no array per message on the hot path. */
+  decodeInto(m: AppMessage, out: DecodedMessage[]): DecodedMessage[] {
     switch (m.kind) {
       case 'nbns': {
         const meta: MessageMeta = {
@@ -152,11 +163,14 @@ export class MessageDecoder {
           src: { ip: m.src, port: m.srcPort }, dst: { ip: m.dst, port: m.dstPort },
           fromServer: m.srcPort === 137 && m.dstPort !== 137 ? true : false, transport: 'udp',
         };
-        return [this.guard(meta, () => {
+        try {
           const packet = nbnsPacket.decode(m.data);
           meta.fromServer = packet.response;
-          return { kind: 'nbns', meta, packet } as const;
-        })];
+          out.push({ kind: 'nbns', meta, packet });
+        } catch (e) {
+          out.push(decodeErrorOf(meta, e));
+        }
+        return out;
       }
       case 'nbss': {
         const meta: MessageMeta = {
@@ -165,16 +179,22 @@ export class MessageDecoder {
           fromServer: m.fromServer, transport: m.transport, connection: m.connection,
         };
         if (m.type !== 0x00) {
-          return [this.guard(meta, () => ({
-            kind: 'nbss',
-            meta,
-            message: nbssMessageFromFrame({ type: m.type, flags: m.flags, length: m.payload.length, payload: m.payload, offset: m.streamOffset }, m.transport),
-          }) as const)];
+          try {
+            out.push({
+              kind: 'nbss',
+              meta,
+              message: nbssMessageFromFrame({ type: m.type, flags: m.flags, length: m.payload.length, payload: m.payload, offset: m.streamOffset }, m.transport),
+            });
+          } catch (e) {
+            out.push(decodeErrorOf(meta, e));
+          }
+          return out;
         }
-        return this.decodeSmb(meta, m.payload);
+        this.decodeSmb(meta, m.payload, out);
+        return out;
       }
       case 'gap':
-        return [{
+        out.push({
           kind: 'gap',
           meta: {
             frame: m.frame, firstFrame: m.frame, tsSec: m.tsSec, tsNsec: m.tsNsec,
@@ -182,58 +202,58 @@ export class MessageDecoder {
             fromServer: m.fromServer, transport: m.transport, connection: m.connection,
           },
           reason: m.reason, length: m.length, discarded: m.discarded,
-        }];
+        });
+        return out;
       case 'error':
-        return [{
+        out.push({
           kind: 'capture-error',
           meta: { frame: m.frame, tsSec: m.tsSec, tsNsec: m.tsNsec },
           scope: m.scope,
           error: { code: m.code, protocol: m.protocol, field: m.field, offset: m.offset, message: m.message },
-        }];
+        });
+        return out;
     }
   }
 
-  private guard(meta: MessageMeta, f: () => DecodedMessage): DecodedMessage {
-    try {
-      return f();
-    } catch (e) {
-      if (e instanceof DecodeError) return { kind: 'decode-error', meta, error: errorFacts(e) };
-      throw e;
-    }
-  }
-
-  private decodeSmb(meta: MessageMeta, payload: Uint8Array): DecodedMessage[] {
+  private decodeSmb(meta: MessageMeta, payload: Uint8Array, out: DecodedMessage[]): void {
     const kind = frameKind(payload);
     if (kind === 'smb1') {
-      return [this.guard(meta, () => {
+      try {
         // a bad header is a decode error; a bad body still reports the header
         const header = smb1HeaderCodec.decode(payload);
         // NEGOTIATE bodies at once: they keep the offered dialects for the answer
-        if (this.lazyBodies && header.command !== Smb1Command.NEGOTIATE && !this.andx) return new LazySmb1Message(this, meta, header, payload) as unknown as DecodedMessage;
+        if (this.lazyBodies && header.command !== Smb1Command.NEGOTIATE && !this.andx) {
+          out.push(new LazySmb1Message(this, meta, header, payload) as unknown as DecodedMessage);
+          return;
+        }
         const body = this.smb1Body(meta, header, payload);
         const andx = this.andx && ANDX_COMMANDS.has(header.command) ? andxChain(payload) : undefined;
-        return andx ? { kind: 'smb1', meta, header, body, andx } : { kind: 'smb1', meta, header, body };
-      })];
+        out.push(andx ? { kind: 'smb1', meta, header, body, andx } : { kind: 'smb1', meta, header, body });
+      } catch (e) {
+        out.push(decodeErrorOf(meta, e));
+      }
+      return;
     }
     if (kind === 'smb2' || kind === 'transform' || kind === 'compression') {
+      let messages: Smb2Message[];
       try {
-        return decodeSmb2Messages(payload, 0, payload.length, this.smb2Opts).map((message) => {
-          if (this.lazy && (message.kind === 'negotiate-response' || message.kind === 'session-setup-response')) {
-            return new LazySmb2(meta, message, message.body.securityBuffer) as unknown as DecodedMessage;
-          }
-          if (message.kind === 'negotiate-response' || (message.kind === 'session-setup-request' && this.requestAuth) || message.kind === 'session-setup-response') {
-            const auth = authOf(message.body.securityBuffer);
-            return auth ? { kind: 'smb2', meta, message, auth } : { kind: 'smb2', meta, message };
-          }
-          return { kind: 'smb2', meta, message };
-        });
+        messages = decodeSmb2Messages(payload, 0, payload.length, this.smb2Opts);
       } catch (e) {
-        if (e instanceof DecodeError) return [{ kind: 'decode-error', meta, error: errorFacts(e) }];
-        throw e;
+        out.push(decodeErrorOf(meta, e));
+        return;
+      }
+      for (const message of messages) {
+        if (this.lazy && (message.kind === 'negotiate-response' || message.kind === 'session-setup-response')) {
+          out.push(new LazySmb2(meta, message, message.body.securityBuffer) as unknown as DecodedMessage);
+        } else if (message.kind === 'negotiate-response' || (message.kind === 'session-setup-request' && this.requestAuth) || message.kind === 'session-setup-response') {
+          const auth = authOf(message.body.securityBuffer);
+          out.push(auth ? { kind: 'smb2', meta, message, auth } : { kind: 'smb2', meta, message });
+        } else {
+          out.push({ kind: 'smb2', meta, message });
+        }
       }
     }
-    // not SMB (a NetBIOS session carrying something else, or an empty session message)
-    return [];
+    // else not SMB (a NetBIOS session carrying something else, or an empty session message)
   }
 
   /** @internal The body, or `malformed` when it does not decode (the header is still reported). */
@@ -249,7 +269,9 @@ export class MessageDecoder {
   private decodeSmb1Body(meta: MessageMeta, header: Smb1Header, payload: Uint8Array): Smb1Body {
     let body: Smb1Body;
     if (header.command === Smb1Command.NEGOTIATE) {
-      const key = `${meta.connection ?? `${meta.src.ip}:${meta.src.port}-${meta.dst.ip}:${meta.dst.port}`}:${header.mid}:${header.pidLow}`;
+      // a number where the connection number allows (no string built and hashed per NEGOTIATE)
+      const c = meta.connection;
+      const key = c !== undefined && c < 2 ** 21 ? c * 2 ** 32 + header.mid * 2 ** 16 + header.pidLow : `${c ?? `${meta.src.ip}:${meta.src.port}-${meta.dst.ip}:${meta.dst.port}`}:${header.mid}:${header.pidLow}`;
       if (!header.isReply) {
         const message = decodeSmb1NegotiateRequest(payload, 0, payload.length, header);
         if (this.offered.size >= MAX_PENDING_NEGOTIATES) this.offered.delete(this.offered.keys().next().value!);

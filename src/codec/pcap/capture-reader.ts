@@ -96,11 +96,15 @@ export class CaptureReader {
     this.avail += chunk.length;
   }
 
-  /** Next record, or undefined when more bytes are needed. Throws DecodeError (offset = file offset) on garbage. */
-  next(): CaptureRecord | undefined {
+  /**
+   * Next record, or undefined when more bytes are needed. Throws DecodeError (offset = file offset)
+   * on garbage. With `into`, a pcap record is written into that object and returned (no object per
+   * record, for callers done with each record before the next).
+   */
+  next(into?: CaptureRecord): CaptureRecord | undefined {
     if (this.failure) throw this.failure;
     try {
-      return this.step();
+      return this.step(into);
     } catch (e) {
       this.state = 'failed';
       // anything but a DecodeError is a bug in this reader: let it surface, never disguise it
@@ -211,7 +215,7 @@ export class CaptureReader {
     }
   }
 
-  private step(): CaptureRecord | undefined {
+  private step(into: CaptureRecord | undefined): CaptureRecord | undefined {
     for (;;) {
       switch (this.state) {
         case 'start': {
@@ -237,7 +241,7 @@ export class CaptureReader {
           continue;
         }
         case 'pcap':
-          return this.pcapRecord();
+          return this.pcapRecord(into);
         case 'pcapng': {
           const r = this.pcapngBlock();
           if (r !== null) return r;
@@ -249,7 +253,7 @@ export class CaptureReader {
     }
   }
 
-  private pcapRecord(): CaptureRecord | undefined {
+  private pcapRecord(into: CaptureRecord | undefined): CaptureRecord | undefined {
     if (!this.need(PCAP_RECORD_HEADER_SIZE)) return undefined;
     // hot path: byte reads in place, no DataView or header object per record
     let b = this.b;
@@ -270,6 +274,18 @@ export class CaptureReader {
     o = this.o;
     const data = b.subarray(o + PCAP_RECORD_HEADER_SIZE, o + total);
     this.consume(total);
+    if (into !== undefined) {
+      into.frame = ++this.frames;
+      into.interfaceId = 0;
+      into.linkType = this.linkType;
+      into.tsSec = tsSec;
+      into.tsNsec = this.nano ? frac : frac * 1000;
+      into.capturedLength = incl;
+      into.originalLength = orig;
+      into.data = data;
+      into.fileOffset = at;
+      return into;
+    }
     return {
       frame: ++this.frames,
       interfaceId: 0,

@@ -2,13 +2,14 @@
  * GUIDs as SMB2 carries them: 16 bytes in Microsoft's mixed-endian layout (Data1 u32 LE, Data2 and
  * Data3 u16 LE, Data4 8 bytes as is), written `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` as Wireshark does.
  */
+import { HEX, hexAt } from '../reader.js';
 
 /** 16 wire bytes → lower-case GUID string. `bytes` must hold at least 16 bytes. */
 export function guidToString(bytes: Uint8Array): string {
-  const b = (i: number): string => bytes[i]!.toString(16).padStart(2, '0');
+  const x = bytes;
   return (
-    b(3) + b(2) + b(1) + b(0) + '-' + b(5) + b(4) + '-' + b(7) + b(6) + '-' +
-    b(8) + b(9) + '-' + b(10) + b(11) + b(12) + b(13) + b(14) + b(15)
+    HEX[x[3]!]! + HEX[x[2]!]! + HEX[x[1]!]! + HEX[x[0]!]! + '-' + HEX[x[5]!]! + HEX[x[4]!]! + '-' + HEX[x[7]!]! + HEX[x[6]!]! + '-' +
+    hexAt(x, 8, 2) + '-' + hexAt(x, 10, 6)
   );
 }
 

@@ -484,5 +484,5 @@ export function readOffsetBuffer(
 ): Uint8Array {
   if (length === 0) return new Uint8Array(0);
   if (offset < minOffset) throw r.error('BAD_OFFSET', field, `offset ${offset} points into the fixed part`, offset);
-  return new Uint8Array(r.window(offset, length, field).bytes(length, field));
+  return new Uint8Array(r.bytesAt(offset, length, field));
 }
