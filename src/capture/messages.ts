@@ -7,7 +7,7 @@ import { TCP_FLAG } from '../codec/net/transport.js';
 import { DecodeError } from '../errors.js';
 import { readCaptureChunks, type CaptureSource, type ReadCaptureOptions } from '../pcap/file.js';
 import { TcpReassembler, type Endpoint, type GapReason, type ReassemblyEvent, type StreamRef, type TcpReassemblyOptions, type TcpSegment } from './tcp-reassembly.js';
-import { empty } from './reuse.js';
+import { ChurnMap, empty } from './reuse.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -261,14 +261,17 @@ interface FlowState {
   hunt: Hunt | undefined;
 }
 
+const PORT_NBNS = 1;
+const PORT_NBSS = 2;
+const PORT_DIRECT = 4;
+
 /** Capture records in, application messages out: UDP 137 datagrams as they are, TCP 139/445 reassembled and framed. */
 export class CaptureDecoder {
   private readonly tcp: TcpReassembler;
   /** By the reassembler's stream object: one per direction of a connection, stable while it lives. */
-  private readonly flows = new Map<StreamRef, FlowState>();
-  private readonly nbnsPorts: Set<number>;
-  private readonly nbssPorts: Set<number>;
-  private readonly directPorts: Set<number>;
+  private readonly flows = new ChurnMap<StreamRef, FlowState>();
+  /** Per port: PORT_NBNS, PORT_NBSS, PORT_DIRECT bits (a byte read per frame, not Set lookups). */
+  private readonly ports = new Uint8Array(65536);
   private readonly maxMessage: number | undefined;
   private readonly frameErrors: boolean;
   private readonly events: ReassemblyEvent[] = [];
@@ -294,9 +297,12 @@ export class CaptureDecoder {
 
   constructor(opts: CaptureDecoderOptions = {}) {
     this.tcp = new TcpReassembler(opts.reassembly);
-    this.nbnsPorts = new Set(opts.nbnsPorts ?? [137]);
-    this.nbssPorts = new Set(opts.nbssPorts ?? [139]);
-    this.directPorts = new Set(opts.directPorts ?? [445]);
+    const mark = (list: number[], bit: number): void => {
+      for (const p of list) if (Number.isInteger(p) && p >= 0 && p <= 0xffff) this.ports[p]! |= bit;
+    };
+    mark(opts.nbnsPorts ?? [137], PORT_NBNS);
+    mark(opts.nbssPorts ?? [139], PORT_NBSS);
+    mark(opts.directPorts ?? [445], PORT_DIRECT);
     this.maxMessage = opts.maxMessage;
     this.frameErrors = opts.frameErrors ?? false;
   }
@@ -320,7 +326,7 @@ export class CaptureDecoder {
     if (f === null) return out;
     this.stats.transport++;
     if (f.protocol === 'udp') {
-      if (!this.nbnsPorts.has(f.srcPort) && !this.nbnsPorts.has(f.dstPort)) return out;
+      if (((this.ports[f.srcPort]! | this.ports[f.dstPort]!) & PORT_NBNS) === 0) return out;
       if (f.fragment) {
         this.stats.fragments++;
         return out;
@@ -424,7 +430,7 @@ export class CaptureDecoder {
       const ulen = (d[o + 4]! << 8) | d[o + 5]!;
       if (ulen !== 0 && (ulen < 8 || ulen > end - o)) return false;
       this.stats.transport++;
-      if (!this.nbnsPorts.has(srcPort) && !this.nbnsPorts.has(dstPort)) return true;
+      if (((this.ports[srcPort]! | this.ports[dstPort]!) & PORT_NBNS) === 0) return true;
       const stop = ulen === 0 ? end : o + ulen;
       const payloadLength = ulen === 0 ? end - o - 8 : ulen - 8;
       this.stats.nbns++;
@@ -462,7 +468,7 @@ export class CaptureDecoder {
   }
 
   private isServerPort(p: number): boolean {
-    return this.nbssPorts.has(p) || this.directPorts.has(p);
+    return (this.ports[p]! & (PORT_NBSS | PORT_DIRECT)) !== 0;
   }
 
   private sideOf(src: Endpoint, dst: Endpoint, connection: number): StreamSide {
@@ -473,7 +479,7 @@ export class CaptureDecoder {
     const srcIsServer = rs[0] !== rd[0] ? rs[0] < rd[0] : rs[1] !== rd[1] ? rs[1] < rd[1] : rs[2] < rd[2];
     const server = srcIsServer ? src : dst;
     const client = srcIsServer ? dst : src;
-    const transport: NbssTransport = this.nbssPorts.has(server.port) ? 'nbss' : 'direct';
+    const transport: NbssTransport = (this.ports[server.port]! & PORT_NBSS) !== 0 ? 'nbss' : 'direct';
     return { transport, client, server, fromServer: srcIsServer, connection };
   }
 

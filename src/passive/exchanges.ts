@@ -19,6 +19,7 @@ import { NtStatus } from '../codec/ntstatus.js';
 import { Smb1Command } from '../codec/smb1/index.js';
 import { Smb2Command } from '../codec/smb2/index.js';
 import type { DecodedMessage, MessageMeta } from './decode.js';
+import { ChurnMap } from '../capture/reuse.js';
 import { nodeStatusOf } from '../codec/nbns.js';
 import { dialectName } from '../codec/smb2/index.js';
 import {
@@ -177,11 +178,11 @@ export class Pairer {
    * thousands of lasting entries made every request's set/delete several times slower). Together
    * they are the one table bounded by maxPending; `seq` gives their common order.
    */
-  private readonly pending = new Map<PendingKey, Pending>();
+  private readonly pending = new ChurnMap<PendingKey, Pending>();
   private readonly kept = new Map<PendingKey, Pending>();
   private seq = 0;
   /** Connection → key of its open SMB1 NEGOTIATE (for an SMB2 answer to it). */
-  private readonly smb1Negotiates = new Map<string | number, PendingKey>();
+  private readonly smb1Negotiates = new ChurnMap<string | number, PendingKey>();
   private readonly maxPending: number;
   private readonly lean: boolean;
   /** Requests reported unanswered because the table was full. */

@@ -119,6 +119,8 @@ export class Ms17Detector {
   }
 
   private readonly conns = new Map<string | number, ConnState>();
+  /** Key of the connection used last (the last in `conns`). */
+  private lastKey: string | number | undefined = undefined;
   private readonly maxConnections: number;
 
   constructor(opts: { maxConnections?: number } = {}) {
@@ -136,13 +138,17 @@ export class Ms17Detector {
     const key = meta.connection !== undefined ? meta.connection : `${meta.src.ip}|${meta.src.port}|${meta.dst.ip}|${meta.dst.port}`;
     let st = this.conns.get(key);
     if (st) {
-      this.conns.delete(key);
-      this.conns.set(key, st);
+      // most recently used last; consecutive messages mostly share a connection: no reorder then
+      if (key !== this.lastKey) {
+        this.conns.delete(key);
+        this.conns.set(key, st);
+      }
     } else {
       st = { probes: undefined, unmatched: undefined, unmatchedCount: 0, lastFrame: 0, peeks: undefined, ntTrans: undefined };
       if (this.conns.size >= this.maxConnections) this.conns.delete(this.conns.keys().next().value!);
       this.conns.set(key, st);
     }
+    this.lastKey = key;
     const client = meta.fromServer ? meta.dst : meta.src;
     const server = meta.fromServer ? meta.src : meta.dst;
     const det = (id: Ms17FindingId, frames: number[], detail: string): Ms17Detection => {

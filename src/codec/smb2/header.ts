@@ -207,7 +207,6 @@ export function splitCompound(buf: Uint8Array, offset = 0, end = buf.length, lim
     throw new DecodeError('BAD_OFFSET', 'smb2', 'NextCommand', 0, 'window outside the buffer');
   }
   const spans: MessageSpan[] = [];
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let at = offset;
   for (;;) {
     if (spans.length >= limit) {
@@ -216,10 +215,10 @@ export function splitCompound(buf: Uint8Array, offset = 0, end = buf.length, lim
     if (end - at < SMB2_HEADER_SIZE) {
       throw new DecodeError('TRUNCATED', 'smb2', 'SMB2 Header', at - offset, `needs 64 bytes, ${end - at} present`);
     }
-    if (view.getUint32(at, false) !== SMB2_PROTOCOL_ID) {
+    if (buf[at] !== 0xfe || buf[at + 1] !== 0x53 || buf[at + 2] !== 0x4d || buf[at + 3] !== 0x42) {
       throw new DecodeError('BAD_VALUE', 'smb2', 'ProtocolId', at - offset, 'compounded message is not \\xFESMB');
     }
-    const next = view.getUint32(at + 20, true);
+    const next = u32(buf, at + 20);
     if (next === 0) {
       spans.push({ offset: at, end });
       return spans;
