@@ -19,9 +19,10 @@ import {
   type Smb1SessionSetupResponse,
   type Smb1Trans,
 } from '../codec/smb1/index.js';
-import { decodeSmb2Messages, frameKind, type Smb2DecodeOptions, type Smb2Message } from '../codec/smb2/index.js';
+import { decodeSmb2Messages, frameKind, Smb2Command, type Smb2DecodeOptions, type Smb2Message } from '../codec/smb2/index.js';
 import { decodeSecurityBlob, type SecurityBlob } from '../codec/spnego.js';
 import { DecodeError } from '../errors.js';
+import { ChurnMap } from '../capture/reuse.js';
 
 /**
  * Application messages from a capture → decoded protocol messages: NBNS packets, NBSS control
@@ -133,6 +134,12 @@ export interface MessageDecoderOptions {
 /** Decodes application messages into protocol messages; keeps per-connection state to name SMB1 dialects. */
 export class MessageDecoder {
   private readonly offered = new Map<string | number, readonly string[]>();
+  /**
+   * Connection → key of its SMB1 NEGOTIATE in `offered`: an SMB2 answer (to a multi-protocol
+   * NEGOTIATE) ends the wait, so `offered` does not fill with them until its bound (their lists,
+   * kept for thousands of connections, were the largest garbage promoted to the old generation).
+   */
+  private readonly offeredOn = new ChurnMap<number, string | number>();
   private readonly requestAuth: boolean;
   private readonly andx: boolean;
   private readonly lazy: boolean;
@@ -243,6 +250,9 @@ export class MessageDecoder {
         return;
       }
       for (const message of messages) {
+        if (meta.fromServer && meta.connection !== undefined && message.kind !== 'encrypted' && message.kind !== 'compressed' && message.header.command === Smb2Command.NEGOTIATE) {
+          this.smb2NegotiateAnswer(meta.connection);
+        }
         if (this.lazy && (message.kind === 'negotiate-response' || message.kind === 'session-setup-response')) {
           out.push(new LazySmb2(meta, message, message.body.securityBuffer) as unknown as DecodedMessage);
         } else if (message.kind === 'negotiate-response' || (message.kind === 'session-setup-request' && this.requestAuth) || message.kind === 'session-setup-response') {
@@ -254,6 +264,14 @@ export class MessageDecoder {
       }
     }
     // else not SMB (a NetBIOS session carrying something else, or an empty session message)
+  }
+
+  /** An SMB2 NEGOTIATE answer on a connection: an SMB1 NEGOTIATE still waiting there is answered. */
+  private smb2NegotiateAnswer(connection: number): void {
+    const key = this.offeredOn.get(connection);
+    if (key === undefined) return;
+    this.offeredOn.delete(connection);
+    this.offered.delete(key);
   }
 
   /** @internal The body, or `malformed` when it does not decode (the header is still reported). */
@@ -276,10 +294,15 @@ export class MessageDecoder {
         const message = decodeSmb1NegotiateRequest(payload, 0, payload.length, header);
         if (this.offered.size >= MAX_PENDING_NEGOTIATES) this.offered.delete(this.offered.keys().next().value!);
         this.offered.set(key, message.dialects);
+        if (c !== undefined) {
+          if (this.offeredOn.size >= MAX_PENDING_NEGOTIATES) this.offeredOn.delete(this.offeredOn.keys().next().value!);
+          this.offeredOn.set(c, key);
+        }
         body = { command: 'negotiate-request', message };
       } else {
         const offered = this.offered.get(key);
         this.offered.delete(key);
+        if (c !== undefined && this.offeredOn.get(c) === key) this.offeredOn.delete(c);
         const message = decodeSmb1NegotiateResponse(payload, 0, payload.length, offered, header);
         if (this.lazy) return new LazySmb1Body('negotiate-response', message, message.form === 'nt' ? message.securityBlob : undefined) as unknown as Smb1Body;
         const blob = message.form === 'nt' && message.securityBlob ? authOf(message.securityBlob) : undefined;

@@ -37,6 +37,31 @@ describe('passive: host-only analysis (lazy bodies, lean pairing) equals the ful
   });
 });
 
+describe('passive: SMB1 NEGOTIATEs waiting for their answer', function () {
+  it('a NEGOTIATE answered in SMB2 stops waiting: thousands of them do not push out one still waiting', function () {
+    need.call(this, 'nt1__smb1-negotiate.pcap');
+    const apps = appMessages(fx('nt1__smb1-negotiate.pcap'));
+    const neg = (a: AppMessage): boolean => a.kind === 'nbss' && a.type === 0 && a.payload[0] === 0xff && a.payload[4] === 0x72;
+    const smb2Neg = (a: AppMessage): boolean => a.kind === 'nbss' && a.type === 0 && a.payload[0] === 0xfe && a.payload[12] === 0 && a.payload[13] === 0;
+    // connection 1: SMB1 offer answered in SMB1; connection 3: SMB1 offer answered in SMB2
+    const ask1 = apps.find((a) => neg(a) && a.kind === 'nbss' && a.connection === 1 && !a.fromServer)!;
+    const answer1 = apps.find((a) => neg(a) && a.kind === 'nbss' && a.connection === 1 && a.fromServer)!;
+    const ask3 = apps.find((a) => neg(a) && a.kind === 'nbss' && a.connection === 3 && !a.fromServer)!;
+    const answer3 = apps.find((a) => smb2Neg(a) && a.kind === 'nbss' && a.connection === 3 && a.fromServer)!;
+    assert.ok(ask1 && answer1 && ask3 && answer3);
+    const dec = new MessageDecoder();
+    dec.decode(ask1);
+    // more multi-protocol offers answered in SMB2 than the 4,096 offers kept waiting
+    for (let c = 10; c < 5010; c++) {
+      dec.decode({ ...ask3, connection: c } as AppMessage);
+      dec.decode({ ...answer3, connection: c } as AppMessage);
+    }
+    const [m] = dec.decode(answer1);
+    assert.ok(m?.kind === 'smb1' && m.body.command === 'negotiate-response');
+    assert.equal((m.body.message as { dialect?: string }).dialect, 'NT LM 0.12');
+  });
+});
+
 describe('passive: host results from the project fixtures', function () {
   it('nt1 (nmap): SMB1 enabled with the frame of the answer as evidence', function () {
     need.call(this, 'nt1__nmap.pcap');
