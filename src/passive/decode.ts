@@ -133,7 +133,7 @@ export interface MessageDecoderOptions {
 
 /** Decodes application messages into protocol messages; keeps per-connection state to name SMB1 dialects. */
 export class MessageDecoder {
-  private readonly offered = new Map<string | number, readonly string[]>();
+  private readonly offered = new ChurnMap<string | number, readonly string[]>();
   /**
    * Connection → key of its SMB1 NEGOTIATE in `offered`: an SMB2 answer (to a multi-protocol
    * NEGOTIATE) ends the wait, so `offered` does not fill with them until its bound (their lists,

@@ -238,24 +238,28 @@ interface NtWords {
   challengeLength: number;
 }
 
-const NT_WORDS = fixedLayout<NtWords>(
-  'smb1',
-  'SMB_Parameters',
-  34,
-  new Parser()
-    .endianness('little')
-    .uint16('dialectIndex')
-    .uint8('securityMode')
-    .uint16('maxMpxCount')
-    .uint16('maxNumberVcs')
-    .uint32('maxBufferSize')
-    .uint32('maxRawSize')
-    .uint32('sessionKey')
-    .uint32('capabilities')
-    .uint64('systemTime')
-    .int16('serverTimeZone')
-    .uint8('challengeLength'),
-);
+const NT_WORDS_SIZE = 34;
+
+/** The 17 parameter words of an NT LM 0.12 answer, read by hand (a parser object and a view per answer showed in capture profiles). */
+function ntWords(buf: Uint8Array, offset: number, at: number): NtWords {
+  if (offset < 0 || buf.length - offset < NT_WORDS_SIZE) {
+    throw new DecodeError('TRUNCATED', 'smb1', 'SMB_Parameters', at, `needs ${NT_WORDS_SIZE} bytes, ${Math.max(0, buf.length - offset)} present`);
+  }
+  const r = new ByteReader(buf, 'smb1', offset, offset + NT_WORDS_SIZE);
+  return {
+    dialectIndex: r.u16le('DialectIndex'),
+    securityMode: r.u8('SecurityMode'),
+    maxMpxCount: r.u16le('MaxMpxCount'),
+    maxNumberVcs: r.u16le('MaxNumberVcs'),
+    maxBufferSize: r.u32le('MaxBufferSize'),
+    maxRawSize: r.u32le('MaxRawSize'),
+    sessionKey: r.u32le('SessionKey'),
+    capabilities: r.u32le('Capabilities'),
+    systemTime: r.u64le('SystemTime'),
+    serverTimeZone: r.i16le('ServerTimeZone'),
+    challengeLength: r.u8('ChallengeLength'),
+  };
+}
 
 interface LanmanWords {
   dialectIndex: number;
@@ -337,7 +341,7 @@ export function decodeSmb1NegotiateResponse(
   };
 
   if (block.wordCount === 17) {
-    const w = NT_WORDS.decode(buf, wordsAt, block.offset + 1);
+    const w = ntWords(buf, wordsAt, block.offset + 1);
     const extendedSecurity = (w.capabilities & Smb1Capabilities.EXTENDED_SECURITY) !== 0;
     const v: Smb1NegotiateResponseNt = {
       form: 'nt',
