@@ -185,6 +185,18 @@ export class ByteReader {
   }
 }
 
+/**
+ * A copy of `b` that the input may be reused after. Small copies share Node's buffer pool (one
+ * 8 KiB slab for many of them): a Uint8Array of its own above 64 bytes has a malloc'd backing
+ * store, slow to make and to free (security buffers were 2–3 % of host-mode capture decoding).
+ * `.buffer` is then the slab: read it through byteOffset and byteLength.
+ */
+export function copyBytes(b: Uint8Array): Uint8Array {
+  const p = Buffer.allocUnsafe(b.length);
+  p.set(b);
+  return new Uint8Array(p.buffer, p.byteOffset, b.length);
+}
+
 /** Little-endian u32 at b[p] (the caller checked the bounds). */
 function u32leAt(b: Uint8Array, p: number): number {
   return (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;

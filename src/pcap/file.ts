@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, readSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { CaptureReader, readCaptureBuffer, type CaptureRecord } from '../codec/pcap/capture-reader.js';
 
@@ -94,18 +94,26 @@ export async function* readCaptureBatches(source: CaptureSource, opts: ReadCaptu
   }
 }
 
+/** Chunks read synchronously between two turns of the event loop (16 MiB at the default size). */
+const CHUNKS_PER_TURN = 16;
+
 /**
  * readCaptureChunks over a file read into one reused buffer: the unconsumed tail of a chunk (a
  * partial record) moves to the front and the next read fills the rest, so a 1 MiB chunk is not
- * allocated per read and left for the GC (a fresh one per read costs tens of MB of RSS).
+ * allocated per read and left for the GC (a fresh one per read costs tens of MB of RSS). The
+ * reads are synchronous: an asynchronous read per chunk left the thread idle for about 1 ms each
+ * (6 % of a host-only analysis), while a read from the page cache costs a tenth of that. The
+ * event loop still gets a turn every CHUNKS_PER_TURN chunks (signals, timers, progress).
  */
 async function* fileChunksReused(path: string, chunkSize: number, signal: AbortSignal | undefined): AsyncGenerator<CaptureReader, void, undefined> {
+  // opened asynchronously: a missing file fails like the streaming path does
   const fh = await open(path, 'r');
   try {
     const reader = new CaptureReader();
     let buf = new Uint8Array(Math.max(chunkSize, 64));
     let total = 0;
-    for (;;) {
+    for (let n = 1; ; n++) {
+      if (n % CHUNKS_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
       if (signal?.aborted) return;
       // the records handed out before are done with: their bytes may be overwritten
       const pending = reader.unbuffer();
@@ -116,7 +124,7 @@ async function* fileChunksReused(path: string, chunkSize: number, signal: AbortS
         bigger.set(buf);
         buf = bigger;
       }
-      const { bytesRead } = await fh.read(buf, pending, buf.length - pending, null);
+      const bytesRead = readSync(fh.fd, buf, pending, buf.length - pending, null);
       total = pending + bytesRead;
       if (total > 0) reader.push(buf.subarray(0, total));
       if (bytesRead === 0) break;

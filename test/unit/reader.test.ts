@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import { ByteReader } from '../../src/codec/reader.js';
+import { ByteReader, copyBytes } from '../../src/codec/reader.js';
 import { DecodeError } from '../../src/errors.js';
 
 // the reader does its own byte arithmetic: DataView, the reference, must agree everywhere
@@ -43,5 +43,27 @@ describe('ByteReader integer reads', () => {
     r.skip(3, 'x');
     assert.throws(() => r.u32le('Field'), (e: unknown) => e instanceof DecodeError && e.code === 'TRUNCATED' && e.field === 'Field' && e.offset === 5);
     assert.equal(r.u16be('ok'), 0);
+  });
+});
+
+describe('copyBytes', () => {
+  it('copies: equal bytes, unaffected when the input is reused, small and large', () => {
+    for (const n of [0, 1, 63, 64, 65, 300, 4095, 4096, 20000]) {
+      const src = Uint8Array.from({ length: n }, (_, i) => (i * 7 + n) & 0xff);
+      const c = copyBytes(src.subarray(0));
+      assert.deepEqual([...c], [...src], `length ${n}`);
+      src.fill(0xee);
+      assert.ok(c.every((b, i) => b === ((i * 7 + n) & 0xff)), `length ${n} after the input changed`);
+      assert.equal(c.length, n);
+      assert.ok(!(c instanceof Buffer));
+    }
+  });
+
+  it('two copies never share bytes', () => {
+    const a = copyBytes(Uint8Array.of(1, 2, 3));
+    const b = copyBytes(Uint8Array.of(4, 5, 6));
+    a[0] = 9;
+    assert.deepEqual([...b], [4, 5, 6]);
+    assert.deepEqual([...a], [9, 2, 3]);
   });
 });

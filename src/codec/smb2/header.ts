@@ -7,7 +7,7 @@
 import { placeEncoded, type Codec } from '../codec.js';
 import { fixedLayout, Parser } from '../fixed.js';
 import { DecodeError } from '../../errors.js';
-import { ByteReader } from '../reader.js';
+import { ByteReader, copyBytes } from '../reader.js';
 import {
   SMB1_PROTOCOL_ID,
   SMB2_COMPRESSION_PROTOCOL_ID,
@@ -483,5 +483,5 @@ export function readOffsetBuffer(
 ): Uint8Array {
   if (length === 0) return new Uint8Array(0);
   if (offset < minOffset) throw r.error('BAD_OFFSET', field, `offset ${offset} points into the fixed part`, offset);
-  return new Uint8Array(r.bytesAt(offset, length, field));
+  return copyBytes(r.bytesAt(offset, length, field));
 }
