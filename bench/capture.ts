@@ -131,36 +131,55 @@ function countLines(): { fn: (c: Buffer) => void; get: () => number } {
   };
 }
 
-/**
- * Run a decoder `n` times and keep the fastest (peak RSS: the highest of all). The short runs are
- * repeated because a few seconds on this shared machine can lose 20 % to a neighbour's burst; a
- * run of tens of seconds averages that out by itself.
- */
-async function fastest(n: number, tool: string, argv: string[], frames: number, bytes: number, timeoutS: number): Promise<DecodeRun> {
-  let best: DecodeRun | undefined;
-  const walls: number[] = [];
-  let rss = 0;
-  for (let i = 0; i < n; i++) {
-    const c = countLines();
-    const m = await measure(argv, { discardStdout: true, stdoutTo: c.fn, timeoutS });
-    const r = run(tool, m, frames, bytes, c.get());
-    walls.push(r.wallS);
-    rss = Math.max(rss, r.maxRssMb);
-    if (!best || r.wallS < best.wallS) best = r;
-  }
-  return { ...best!, maxRssMb: rss, ...(n > 1 ? { runs: n, wallsS: walls } : {}) };
+interface Decoder {
+  tool: string;
+  argv: string[];
+  timeoutS: number;
+  best?: DecodeRun;
+  walls: number[];
+  rss: number;
 }
 
+const decoder = (tool: string, argv: string[], timeoutS: number): Decoder => ({ tool, argv, timeoutS, walls: [], rss: 0 });
+
+/** Run a decoder once; keep the fastest run (peak RSS: the highest of all runs). */
+async function once(d: Decoder, frames: number, bytes: number): Promise<void> {
+  const c = countLines();
+  const m = await measure(d.argv, { discardStdout: true, stdoutTo: c.fn, timeoutS: d.timeoutS });
+  const r = run(d.tool, m, frames, bytes, c.get());
+  d.walls.push(r.wallS);
+  d.rss = Math.max(d.rss, r.maxRssMb);
+  if (!d.best || r.wallS < d.best.wallS) d.best = r;
+}
+
+const result = (d: Decoder): DecodeRun => ({ ...d.best!, maxRssMb: d.rss, ...(d.walls.length > 1 ? { runs: d.walls.length, wallsS: d.walls } : {}) });
+
+/**
+ * The decoders in rounds: record walk, smbprobe (hosts), tshark -T fields, three times (tshark
+ * twice), the fastest run of each counting. This machine's speed moves by 20–30 % over minutes
+ * (tshark's 1M-frame run took 26–37 s within one hour); rounds give every decoder the same
+ * phases, where back-to-back repeats would give one decoder a slow minute and another a fast one.
+ */
 export async function decodeAll(smbprobe: string, walker: string, file: string, frames: number, withJson: boolean): Promise<DecodeRun[]> {
   const bytes = statSync(file).size;
   readFileSync(file); // warm the page cache for everyone alike
   const pcap = ['node', smbprobe, 'pcap', file];
-  const out: DecodeRun[] = [];
-  out.push(await fastest(3, 'node bare record walk', ['node', walker, file], frames, bytes, 300));
-  out.push(await fastest(3, 'smbprobe pcap (hosts, ndjson)', [...pcap, '--format', 'ndjson', '--no-progress'], frames, bytes, 900));
-  out.push(await fastest(1, 'smbprobe pcap --messages (ndjson)', [...pcap, '--messages', '--format', 'ndjson', '--no-progress'], frames, bytes, 900));
   const tshark = ['tshark', '-n', '-r', file, '-Y', 'nbns || smb || smb2'];
-  out.push(await fastest(2, 'tshark -T fields', [...tshark, '-T', 'fields', '-E', 'occurrence=a', ...TSHARK_FIELDS.flatMap((f) => ['-e', f])], frames, bytes, 1800));
-  if (withJson) out.push(await fastest(1, 'tshark -T json', [...tshark, '-T', 'json', '--no-duplicate-keys'], frames, bytes, 3600));
+  const walk = decoder('node bare record walk', ['node', walker, file], 300);
+  const hosts = decoder('smbprobe pcap (hosts, ndjson)', [...pcap, '--format', 'ndjson', '--no-progress'], 900);
+  const messages = decoder('smbprobe pcap --messages (ndjson)', [...pcap, '--messages', '--format', 'ndjson', '--no-progress'], 900);
+  const fields = decoder('tshark -T fields', [...tshark, '-T', 'fields', '-E', 'occurrence=a', ...TSHARK_FIELDS.flatMap((f) => ['-e', f])], 1800);
+  for (let round = 0; round < 3; round++) {
+    await once(walk, frames, bytes);
+    await once(hosts, frames, bytes);
+    if (round < 2) await once(fields, frames, bytes);
+  }
+  await once(messages, frames, bytes);
+  const out = [walk, hosts, messages, fields].map(result);
+  if (withJson) {
+    const json = decoder('tshark -T json', [...tshark, '-T', 'json', '--no-duplicate-keys'], 3600);
+    await once(json, frames, bytes);
+    out.push(result(json));
+  }
   return out;
 }
