@@ -218,6 +218,25 @@ describe('pcap', () => {
       }
     });
 
+    it('next(into) fills one record object with what next() returns', () => {
+      // pcap only: a pcapng record is always an object of its own
+      for (const f of fixtures.filter((x) => x.endsWith('.pcap')).slice(0, 3)) {
+        const buf = readFileSync(f);
+        const want = records(buf).map(norm);
+        const r = new CaptureReader();
+        r.push(buf);
+        const into = {} as CaptureRecord;
+        const got: unknown[] = [];
+        for (let rec = r.next(into); rec !== undefined; rec = r.next(into)) {
+          assert.equal(rec, into);
+          got.push(norm(rec));
+        }
+        r.end();
+        assert.deepEqual(got, want, f);
+        assert.ok(got.length > 0, f);
+      }
+    });
+
     it('reuseBuffer: one read buffer for a file, records the same while their batch is current', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'smbp-reuse-'));
       try {
