@@ -136,8 +136,8 @@ export class MessageDecoder {
   private readonly offered = new ChurnMap<string | number, readonly string[]>();
   /**
    * Connection → key of its SMB1 NEGOTIATE in `offered`: an SMB2 answer (to a multi-protocol
-   * NEGOTIATE) ends the wait, so `offered` does not fill with them until its bound (their lists,
-   * kept for thousands of connections, were the largest garbage promoted to the old generation).
+   * NEGOTIATE) ends the wait, so `offered` does not fill with them up to its bound, where they
+   * pushed out offers still waiting and ended up as garbage in the old generation.
    */
   private readonly offeredOn = new ChurnMap<number, string | number>();
   private readonly requestAuth: boolean;
