@@ -73,7 +73,9 @@ export async function fileSink(path: string): Promise<Sink> {
   const st = await stat(path).catch(() => null);
   if (st?.isDirectory()) throw new Error('is a directory');
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const stream: WriteStream = createWriteStream(tmp, { flags: 'wx', mode: 0o644 });
+  // 1 MiB in flight: with the default 16 KiB every 64 KiB chunk waited for its write, and a sweep's
+  // results piled up in the scan meanwhile (twice the memory and a fifth slower than stdout to a file)
+  const stream: WriteStream = createWriteStream(tmp, { flags: 'wx', mode: 0o644, highWaterMark: 1 << 20 });
   await new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());
     stream.once('error', reject);
