@@ -14,7 +14,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -156,6 +156,14 @@ describe('package: npm pack, installed in a fresh project', function () {
     for (const f of ['package.json', 'README.md', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'fixtures/nt1__nmap.pcap', 'docs/library.md']) {
       assert.ok(files.includes(f), `${f} missing from the tarball`);
     }
+  });
+
+  it('the build leaves the CLI executable in the working tree (npx runs it there through a cached link)', function () {
+    if (process.platform === 'win32') this.skip();
+    // npx links the project's own bin once and makes it executable then; a later rebuild (npm
+    // test runs one) must not leave a file the cached link cannot run
+    const mode = statSync(join(ROOT, 'dist/cli/main.js')).mode;
+    assert.equal(mode & 0o111, 0o111, `mode ${mode.toString(8)}`);
   });
 
   it('the shipped declarations do not mention binary-parser', () => {
