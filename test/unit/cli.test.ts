@@ -1,7 +1,7 @@
 /** The smbprobe command, spawned (node --import tsx src/cli/main.ts), against loopback responders. */
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,6 +107,7 @@ describe('cli: live against loopback responders', function () {
     await nt1.close();
     await hardened.close();
     await nbns.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   const portsOf = (r: SmbResponder) => `${r.directPort}/direct,${r.nbssPort}/nbss`;
