@@ -1,4 +1,4 @@
-import { NBSS_MAX_LENGTH, NbssFramer, type NbssTransport } from '../codec/nbss.js';
+import { NBSS_MAX_LENGTH, NbssFramer, nbssHeaderLength, type NbssTransport } from '../codec/nbss.js';
 import { readCaptureBuffer, type CaptureRecord } from '../codec/pcap/capture-reader.js';
 import { decodeFrame, type DecodedFrame } from '../codec/net/frame.js';
 import { ipv4ToString } from '../codec/net/ip.js';
@@ -594,17 +594,9 @@ export class CaptureDecoder {
     while (len - pos >= 4) {
       const b0 = d[pos]!;
       const b1 = d[pos + 1]!;
-      let length: number;
-      // the checks of the framer's header parse (codec/nbss.ts)
-      if (direct) {
-        if (b0 !== 0) break;
-        length = b1 * 0x10000 + (d[pos + 2]! << 8) + d[pos + 3]!;
-      } else {
-        if (b0 !== 0 && (b0 < 0x81 || b0 > 0x85)) break;
-        if ((b1 & 0xfe) !== 0) break;
-        length = (b1 & 1) * 0x10000 + (d[pos + 2]! << 8) + d[pos + 3]!;
-      }
-      if (length > max || len - pos - 4 < length) break;
+      // a header the framer would refuse is left to it (it reports the error)
+      const length = nbssHeaderLength(b0, b1, d[pos + 2]!, d[pos + 3]!, st.side.transport, max);
+      if (length < 0 || len - pos - 4 < length) break;
       this.stats.nbss++;
       out.push(nbssMessageAt(st.side, ev, ev.frame, b0, direct ? 0 : b1, d.subarray(pos + 4, pos + 4 + length), ev.offset + pos));
       pos += 4 + length;

@@ -33,28 +33,43 @@ export const NBSS_MAX_LENGTH: Readonly<Record<NbssTransport, number>> = { nbss: 
 
 const KNOWN_TYPES: ReadonlySet<number> = new Set(Object.values(NbssType));
 
+/** nbssHeaderLength's refusals (a length is never negative). */
+const REFUSED_TYPE = -1;
+const REFUSED_FLAGS = -2;
+const REFUSED_LENGTH = -3;
+
+/** The LENGTH a header announces: 24 bits on direct TCP (MS-SMB2 §2.1), 17 with the E bit on 139. */
+const announcedLength = (b1: number, b2: number, b3: number, transport: NbssTransport): number =>
+  (transport === 'direct' ? b1 : b1 & 1) * 0x10000 + (b2 << 8) + b3;
+
+/**
+ * The length the 4-byte header b0..b3 announces, or a negative number when the header is
+ * refused: a non-zero type on direct TCP (MS-SMB2 §2.1), an unknown type or reserved FLAGS bits
+ * (RFC 1002 §4.3.1, only E may be set), a length above `max`. The header rules, written once:
+ * the framer throws on a refusal, a caller that frames whole messages in place stops at one.
+ */
+export function nbssHeaderLength(b0: number, b1: number, b2: number, b3: number, transport: NbssTransport, max: number): number {
+  if (transport === 'direct' ? b0 !== 0 : !KNOWN_TYPES.has(b0)) return REFUSED_TYPE;
+  if (transport === 'nbss' && (b1 & 0xfe) !== 0) return REFUSED_FLAGS;
+  const length = announcedLength(b1, b2, b3, transport);
+  return length > max ? REFUSED_LENGTH : length;
+}
+
 /**
  * Checks a 4-byte header and returns [type, flags, length]. Throws BAD_VALUE on an unknown type,
  * reserved flag bits or a non-zero type on 'direct'; LIMIT when the length exceeds `max`.
  * `at` is the offset reported in errors.
  */
 function parseHeader(b0: number, b1: number, b2: number, b3: number, transport: NbssTransport, max: number, at: number): [number, number, number] {
-  let flags: number;
-  let length: number;
-  if (transport === 'direct') {
-    // MS-SMB2 §2.1: a zero byte, then a 24-bit StreamProtocolLength
-    if (b0 !== 0) throw new DecodeError('BAD_VALUE', 'nbss', 'Zero', at, `type 0x${b0.toString(16)} on direct TCP (only 0x00 allowed)`);
-    flags = 0;
-    length = b1 * 0x10000 + (b2 << 8) + b3;
-  } else {
-    if (!KNOWN_TYPES.has(b0)) throw new DecodeError('BAD_VALUE', 'nbss', 'TYPE', at, `unknown session packet type 0x${b0.toString(16)}`);
-    // RFC 1002 §4.3.1: the FLAGS bits other than E (length extension) are reserved, zero
-    if ((b1 & 0xfe) !== 0) throw new DecodeError('BAD_VALUE', 'nbss', 'FLAGS', at + 1, `reserved flag bits set (0x${b1.toString(16)})`);
-    flags = b1;
-    length = (b1 & 1) * 0x10000 + (b2 << 8) + b3;
+  const length = nbssHeaderLength(b0, b1, b2, b3, transport, max);
+  if (length >= 0) return [b0, transport === 'direct' ? 0 : b1, length];
+  if (length === REFUSED_TYPE) {
+    throw transport === 'direct'
+      ? new DecodeError('BAD_VALUE', 'nbss', 'Zero', at, `type 0x${b0.toString(16)} on direct TCP (only 0x00 allowed)`)
+      : new DecodeError('BAD_VALUE', 'nbss', 'TYPE', at, `unknown session packet type 0x${b0.toString(16)}`);
   }
-  if (length > max) throw new DecodeError('LIMIT', 'nbss', 'LENGTH', at + 1, `message length ${length} above the cap ${max}`);
-  return [b0, flags, length];
+  if (length === REFUSED_FLAGS) throw new DecodeError('BAD_VALUE', 'nbss', 'FLAGS', at + 1, `reserved flag bits set (0x${b1.toString(16)})`);
+  throw new DecodeError('LIMIT', 'nbss', 'LENGTH', at + 1, `message length ${announcedLength(b1, b2, b3, transport)} above the cap ${max}`);
 }
 
 /**
