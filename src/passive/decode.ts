@@ -23,6 +23,7 @@ import { decodeSmb2Messages, frameKind, Smb2Command, type Smb2DecodeOptions, typ
 import { decodeSecurityBlob, type SecurityBlob } from '../codec/spnego.js';
 import { DecodeError } from '../errors.js';
 import { ChurnMap } from '../capture/reuse.js';
+import { KEY_SMB1, numericKey } from './keys.js';
 
 /**
  * Application messages from a capture → decoded protocol messages: NBNS packets, NBSS control
@@ -287,9 +288,8 @@ export class MessageDecoder {
   private decodeSmb1Body(meta: MessageMeta, header: Smb1Header, payload: Uint8Array): Smb1Body {
     let body: Smb1Body;
     if (header.command === Smb1Command.NEGOTIATE) {
-      // a number where the connection number allows (no string built and hashed per NEGOTIATE)
       const c = meta.connection;
-      const key = c !== undefined && c < 2 ** 21 ? c * 2 ** 32 + header.mid * 2 ** 16 + header.pidLow : `${c ?? `${meta.src.ip}:${meta.src.port}-${meta.dst.ip}:${meta.dst.port}`}:${header.mid}:${header.pidLow}`;
+      const key = numericKey(meta, KEY_SMB1, header.mid, header.pidLow) ?? `${c ?? `${meta.src.ip}:${meta.src.port}-${meta.dst.ip}:${meta.dst.port}`}:${header.mid}:${header.pidLow}`;
       if (!header.isReply) {
         const message = decodeSmb1NegotiateRequest(payload, 0, payload.length, header);
         if (this.offered.size >= MAX_PENDING_NEGOTIATES) this.offered.delete(this.offered.keys().next().value!);

@@ -20,6 +20,7 @@ import { Smb1Command } from '../codec/smb1/index.js';
 import { Smb2Command } from '../codec/smb2/index.js';
 import type { DecodedMessage, MessageMeta } from './decode.js';
 import { ChurnMap } from '../capture/reuse.js';
+import { KEY_NBSS, KEY_SMB1, KEY_SMB2, numericKey } from './keys.js';
 import { nodeStatusOf } from '../codec/nbns.js';
 import { dialectName } from '../codec/smb2/index.js';
 import {
@@ -114,21 +115,8 @@ const epKey = (e: Endpoint): string => `${e.ip}|${e.port}`;
 const connKey = (meta: MessageMeta): string =>
   meta.connection !== undefined ? `c${meta.connection}` : meta.fromServer ? `${epKey(meta.dst)}>${epKey(meta.src)}` : `${epKey(meta.src)}>${epKey(meta.dst)}`;
 
-/** A pending-table key: a number where it fits (Map lookups by number are several times cheaper than by a string built per message), else a string. */
+/** A pending-table key: a number where it fits (see keys.ts), else a string. */
 type PendingKey = string | number;
-
-/** Connections numbered below this get numeric keys: connection × 2^34 + protocol × 2^32 + two 16-bit values stays a safe integer. */
-const NUMERIC_CONNECTIONS = 2 ** 19;
-const KEY_NBSS = 0;
-const KEY_SMB1 = 1;
-const KEY_SMB2 = 2;
-
-/** The key of (connection, protocol, a, b) with a and b below 2^16, or undefined when no number fits. */
-function numericKey(meta: MessageMeta, protocol: number, a: number, b: number): number | undefined {
-  const c = meta.connection;
-  if (c === undefined || !Number.isInteger(c) || c < 0 || c >= NUMERIC_CONNECTIONS) return undefined;
-  return c * 2 ** 34 + protocol * 2 ** 32 + a * 2 ** 16 + b;
-}
 
 function nbnsType(opcode: number, questionType: string | null): ExchangeType {
   switch (opcode) {
