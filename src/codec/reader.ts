@@ -53,10 +53,9 @@ export class ByteReader {
   u16le(field: string): number {
     this.need(2, field);
     // byte arithmetic, not a DataView: readers are made per message and sub-field, and a view each was a measurable share of capture decoding
-    const b = this.buf;
-    const p = this.pos;
-    this.pos = p + 2;
-    return b[p]! | (b[p + 1]! << 8);
+    const v = u16leAt(this.buf, this.pos);
+    this.pos += 2;
+    return v;
   }
 
   u16be(field: string): number {
@@ -92,10 +91,9 @@ export class ByteReader {
 
   u64le(field: string): bigint {
     this.need(8, field);
-    const lo = u32leAt(this.buf, this.pos);
-    const hi = u32leAt(this.buf, this.pos + 4);
+    const v = u64leAt(this.buf, this.pos);
     this.pos += 8;
-    return hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
+    return v;
   }
 
   /** A view (no copy) of the next `n` bytes. */
@@ -197,9 +195,17 @@ export function copyBytes(b: Uint8Array): Uint8Array {
   return new Uint8Array(p.buffer, p.byteOffset, b.length);
 }
 
+/** Little-endian u16 at b[p] (the caller checked the bounds). */
+export const u16leAt = (b: Uint8Array, p: number): number => b[p]! | (b[p + 1]! << 8);
+
 /** Little-endian u32 at b[p] (the caller checked the bounds). */
-function u32leAt(b: Uint8Array, p: number): number {
-  return (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
+export const u32leAt = (b: Uint8Array, p: number): number => (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
+
+/** Little-endian u64 at b[p] (the caller checked the bounds). */
+export function u64leAt(b: Uint8Array, p: number): bigint {
+  const lo = u32leAt(b, p);
+  const hi = u32leAt(b, p + 4);
+  return hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
 }
 
 const utf16 = new TextDecoder('utf-16le');

@@ -6,7 +6,7 @@
 import type { Codec } from '../codec.js';
 import { placeEncoded } from '../codec.js';
 import { ntStatusName } from '../ntstatus.js';
-import { ByteReader, hexAt } from '../reader.js';
+import { ByteReader, hexAt, u16leAt } from '../reader.js';
 import { DecodeError } from '../../errors.js';
 import {
   bitNames,
@@ -120,8 +120,6 @@ function withNames(h: WireHeader): Smb1Header {
   return out;
 }
 
-const u16 = (b: Uint8Array, i: number): number => b[i]! | (b[i + 1]! << 8);
-
 const ZERO_SIGNATURE = '0000000000000000';
 
 /** SecurityFeatures as hex; most messages are unsigned (all zero): one constant string for them. */
@@ -146,14 +144,14 @@ function decodeHeader(buf: Uint8Array, offset = 0, end = buf.length): Smb1Header
     command: b[o + 4]!,
     status: (b[o + 5]! | (b[o + 6]! << 8) | (b[o + 7]! << 16) | (b[o + 8]! << 24)) >>> 0,
     flags: b[o + 9]!,
-    flags2: u16(b, o + 10),
-    pidHigh: u16(b, o + 12),
+    flags2: u16leAt(b, o + 10),
+    pidHigh: u16leAt(b, o + 12),
     securityFeatures: signatureAt(b, o + 14),
-    reserved: u16(b, o + 22),
-    tid: u16(b, o + 24),
-    pidLow: u16(b, o + 26),
-    uid: u16(b, o + 28),
-    mid: u16(b, o + 30),
+    reserved: u16leAt(b, o + 22),
+    tid: u16leAt(b, o + 24),
+    pidLow: u16leAt(b, o + 26),
+    uid: u16leAt(b, o + 28),
+    mid: u16leAt(b, o + 30),
   });
 }
 

@@ -7,7 +7,7 @@
 import { placeEncoded, type Codec } from '../codec.js';
 import { fixedLayout, Parser } from '../fixed.js';
 import { DecodeError } from '../../errors.js';
-import { ByteReader, copyBytes } from '../reader.js';
+import { ByteReader, copyBytes, u16leAt, u32leAt, u64leAt } from '../reader.js';
 import {
   SMB1_PROTOCOL_ID,
   SMB2_COMPRESSION_PROTOCOL_ID,
@@ -78,24 +78,24 @@ function decodeHeader(buf: Uint8Array, offset = 0, end = buf.length): Smb2Header
   if (protocolId !== SMB2_PROTOCOL_ID) {
     throw new DecodeError('BAD_VALUE', 'smb2', 'ProtocolId', 0, `0x${protocolId.toString(16)} is not \\xFESMB`);
   }
-  const structureSize = u16(b, o + 4);
+  const structureSize = u16leAt(b, o + 4);
   if (structureSize !== SMB2_HEADER_SIZE) {
     throw new DecodeError('BAD_VALUE', 'smb2', 'StructureSize', 4, `header StructureSize ${structureSize}, not 64`);
   }
-  const flags = u32(b, o + 16);
-  const reserved = u32(b, o + 32);
-  const treeId = u32(b, o + 36);
+  const flags = u32leAt(b, o + 16);
+  const reserved = u32leAt(b, o + 32);
+  const treeId = u32leAt(b, o + 36);
   const signature = new Uint8Array(16);
   for (let i = 0; i < 16; i++) signature[i] = b[o + 48 + i]!;
   const h: Smb2Header = {
-    creditCharge: u16(b, o + 6),
-    status: u32(b, o + 8),
-    command: u16(b, o + 12),
-    credits: u16(b, o + 14),
+    creditCharge: u16leAt(b, o + 6),
+    status: u32leAt(b, o + 8),
+    command: u16leAt(b, o + 12),
+    credits: u16leAt(b, o + 14),
     flags,
-    nextCommand: u32(b, o + 20),
-    messageId: u64(b, o + 24),
-    sessionId: u64(b, o + 40),
+    nextCommand: u32leAt(b, o + 20),
+    messageId: u64leAt(b, o + 24),
+    sessionId: u64leAt(b, o + 40),
     signature,
   };
   if ((flags & Smb2Flags.ASYNC_COMMAND) !== 0) {
@@ -106,14 +106,6 @@ function decodeHeader(buf: Uint8Array, offset = 0, end = buf.length): Smb2Header
   }
   return h;
 }
-
-const u16 = (b: Uint8Array, i: number): number => b[i]! | (b[i + 1]! << 8);
-const u32 = (b: Uint8Array, i: number): number => (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0;
-const u64 = (b: Uint8Array, i: number): bigint => {
-  const lo = u32(b, i);
-  const hi = u32(b, i + 4);
-  return hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
-};
 
 /** Write a header into `out` at `at` (64 bytes). */
 export function writeHeader(h: Smb2Header, out: Buffer, at: number): void {
@@ -218,7 +210,7 @@ export function splitCompound(buf: Uint8Array, offset = 0, end = buf.length, lim
     if (buf[at] !== 0xfe || buf[at + 1] !== 0x53 || buf[at + 2] !== 0x4d || buf[at + 3] !== 0x42) {
       throw new DecodeError('BAD_VALUE', 'smb2', 'ProtocolId', at - offset, 'compounded message is not \\xFESMB');
     }
-    const next = u32(buf, at + 20);
+    const next = u32leAt(buf, at + 20);
     if (next === 0) {
       spans.push({ offset: at, end });
       return spans;
