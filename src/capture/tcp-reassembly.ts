@@ -283,8 +283,10 @@ export class TcpReassembler {
 
   /** End of capture: deliver what waits behind holes (as gaps), close every open direction. */
   flush(out: ReassemblyEvent[] = []): ReassemblyEvent[] {
-    for (let c = this.oldest; c !== undefined; c = c.newer) this.closeConnection(c, 'end', lastAt(c), out);
-    for (let c = this.oldest; c !== undefined; c = c.newer) c.live = false;
+    for (let c = this.oldest; c !== undefined; c = c.newer) {
+      this.closeConnection(c, 'end', lastAt(c), out);
+      c.live = false;
+    }
     this.conns.clear();
     this.oldest = undefined;
     this.newest = undefined;
